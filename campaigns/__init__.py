@@ -1,0 +1,1 @@
+"""Marketing campaigns: audiences, personalisation, send jobs and rate limiting (issue 7)."""

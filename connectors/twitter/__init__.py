@@ -1,0 +1,1 @@
+"""The Twitter connector: built in issue 3 on the interface of connectors/base.py."""

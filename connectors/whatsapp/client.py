@@ -1,0 +1,180 @@
+"""WhatsApp Cloud API calls: sends through heyoo, media uploads and downloads."""
+
+from __future__ import annotations
+
+import threading
+
+import heyoo
+import requests
+
+from connectors.base import AccountSettings, FetchedMedia, OutboundMessage, SendError, SendResult
+
+# Codes Meta asks to retry after a pause (fixtures README, section C.1 and D).
+RETRYABLE_CODES = {"1", "2", "4", "80007", "130429", "131000", "131048", "131056", "131057", "133004"}
+REASONS = {
+    "131047": "More than 24 hours have passed since the customer last wrote: "
+    "only an approved WhatsApp template can be sent now.",
+    "131026": "WhatsApp could not deliver this message: the number may not use WhatsApp, or its app is too old.",
+    "130429": "WhatsApp's sending rate for this number was exceeded.",
+    "131056": "Too many messages were sent to this customer in a short time.",
+    "131051": "WhatsApp does not support this type of message.",
+    "131052": "WhatsApp could not download the file to send it.",
+    "131053": "WhatsApp could not process the file: check its type and size.",
+    "190": "The WhatsApp access token is invalid or expired: an administrator must renew it.",
+    "100": "WhatsApp rejected the request as invalid.",
+}
+MEDIA_KINDS = {"image": "image", "video": "video", "audio": "audio"}
+
+
+class _TimedRequests:
+    """heyoo calls module-level requests.* with no timeout and hides HTTP statuses: this facade gives every
+    call a timeout and keeps the last response of the calling thread for the status code."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def set_timeout(self, seconds: float) -> None:
+        self._local.timeout = seconds
+
+    def last_response(self) -> requests.Response | None:
+        return getattr(self._local, "response", None)
+
+    def _call(self, method: str, url: str, **kwargs) -> requests.Response:
+        self._local.response = None
+        kwargs.setdefault("timeout", getattr(self._local, "timeout", 20.0))
+        response = requests.request(method, url, **kwargs)
+        self._local.response = response
+        return response
+
+    def post(self, url, **kwargs):
+        return self._call("POST", url, **kwargs)
+
+    def get(self, url, **kwargs):
+        return self._call("GET", url, **kwargs)
+
+    def delete(self, url, **kwargs):
+        return self._call("DELETE", url, **kwargs)
+
+
+_http = _TimedRequests()
+heyoo.requests = _http
+
+
+def _client(account: AccountSettings) -> heyoo.WhatsApp:
+    # heyoo hard-codes graph.facebook.com/v14.0: point it at the configured Graph API and version.
+    client = heyoo.WhatsApp(token=account.secrets.get("token"), phone_number_id=account.external_id)
+    client.base_url = account.api_base_url
+    client.v15_base_url = account.api_base_url
+    client.url = f"{account.api_base_url}/{account.external_id}/messages"
+    _http.set_timeout(account.timeout)
+    return client
+
+
+def reason_for(code: str, details: str | None = None) -> str:
+    """A sentence an agent understands for a platform error code."""
+    if code in REASONS:
+        return REASONS[code]
+    return f"WhatsApp refused the message ({code})" + (f": {details}" if details else ".")
+
+
+def _error_from(response: requests.Response | None, body) -> SendError:
+    status = response.status_code if response is not None else 0
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        retryable = status == 429 or status >= 500 or status == 0
+        return SendError(f"http_{status}", f"WhatsApp answered HTTP {status}", retryable=retryable)
+    code = str(error.get("code", f"http_{status}"))
+    details = (error.get("error_data") or {}).get("details") or error.get("message")
+    retryable = code in RETRYABLE_CODES or status == 429 or status >= 500
+    retry_after = response.headers.get("Retry-After") if response is not None else None
+    return SendError(
+        code,
+        reason_for(code, details),
+        retryable=retryable,
+        retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+    )
+
+
+def _call(function, *args):
+    """Run one heyoo call and turn its answer, whatever the HTTP status, into a body or a SendError."""
+    try:
+        body = function(*args)
+    except requests.Timeout as exc:
+        raise SendError("timeout", "WhatsApp did not answer in time", retryable=True) from exc
+    except requests.ConnectionError as exc:
+        raise SendError("connection", "WhatsApp could not be reached", retryable=True) from exc
+    except ValueError as exc:  # heyoo calls .json() on any answer, HTML error pages included
+        raise _error_from(_http.last_response(), None) from exc
+    response = _http.last_response()
+    if response is None or response.status_code != 200 or not isinstance(body, dict) or "error" in body:
+        raise _error_from(response, body)
+    return body
+
+
+def _payload(message: OutboundMessage, media_id: str | None) -> dict:
+    payload: dict = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.to}
+    if message.reply_to:
+        payload["context"] = {"message_id": message.reply_to}
+    if message.file is None:
+        payload.update(type="text", text={"preview_url": False, "body": message.text or ""})
+        return payload
+    kind = MEDIA_KINDS.get(message.file.mime_type.split("/")[0], "document")
+    media: dict = {"id": media_id}
+    if message.text and kind != "audio":  # audio takes no caption
+        media["caption"] = message.text
+    if kind == "document":
+        media["filename"] = message.file.filename
+    payload.update(type=kind, **{kind: media})
+    return payload
+
+
+def send(account: AccountSettings, message: OutboundMessage) -> SendResult:
+    """Upload the file if any, then send the message; raises SendError."""
+    client = _client(account)
+    media_id = None
+    if message.file is not None:
+        uploaded = _call(client.upload_media, message.file.path)
+        media_id = uploaded.get("id")
+        if not media_id:
+            raise SendError("upload", "WhatsApp did not accept the file", retryable=True)
+    body = _call(client.send_custom_json, _payload(message, media_id))
+    try:
+        return SendResult(external_id=body["messages"][0]["id"])
+    except (KeyError, IndexError, TypeError) as exc:
+        raise SendError("bad_answer", "WhatsApp's answer carried no message id", retryable=False) from exc
+
+
+def fetch_media(account: AccountSettings, media_id: str) -> FetchedMedia:
+    """Look up a media id's short-lived URL, then stream the file with the same token (A.4)."""
+    headers = {"Authorization": f"Bearer {account.secrets.get('token')}"}
+    try:
+        lookup = requests.get(
+            f"{account.api_base_url}/{media_id}",
+            params={"phone_number_id": account.external_id},
+            headers=headers,
+            timeout=account.timeout,
+        )
+        if lookup.status_code != 200:
+            raise _error_from(lookup, _json_or_none(lookup))
+        info = lookup.json()
+        download = requests.get(info["url"], headers=headers, timeout=account.timeout, stream=True)
+    except requests.RequestException as exc:
+        raise SendError("connection", f"media download failed: {type(exc).__name__}", retryable=True) from exc
+    except (KeyError, ValueError) as exc:
+        raise SendError("bad_answer", "WhatsApp's media answer carried no URL", retryable=True) from exc
+    if download.status_code != 200:
+        download.close()
+        raise _error_from(download, None)
+    size = info.get("file_size") or download.headers.get("Content-Length")
+    return FetchedMedia(
+        chunks=download.iter_content(64 * 1024),
+        mime_type=info.get("mime_type") or download.headers.get("Content-Type"),
+        declared_size=int(size) if str(size or "").isdigit() else None,
+    )
+
+
+def _json_or_none(response: requests.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return None

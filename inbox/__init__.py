@@ -1,0 +1,77 @@
+"""The inbox service: the app factory."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+from inbox.config import ROOT, Config
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the Flask app with every extension and blueprint attached."""
+    from inbox import api, auth, broker, db, errors, realtime, web, webhooks
+    from inbox.extensions import csrf, limiter
+
+    config = config or Config()
+    config.check()
+    config.REDIS_URL = broker.resolve_url(config)
+    if config.SOCKETIO_MESSAGE_QUEUE is None:
+        config.SOCKETIO_MESSAGE_QUEUE = True
+    config.RATELIMIT_STORAGE_URI = config.REDIS_URL.replace("unix://", "redis+unix://", 1)
+
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.from_object(config)
+    db.init_app(app)
+    broker.init_app(app)
+    errors.init_app(app)
+    auth.login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    realtime.init_app(app)
+
+    app.register_blueprint(web.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(webhooks.bp)
+    csrf.exempt(webhooks.bp)
+    if app.config["SANDBOX"]:
+        from inbox import sandbox
+
+        app.register_blueprint(sandbox.bp)
+        csrf.exempt(sandbox.graph_bp)
+        app.register_blueprint(sandbox.graph_bp)
+
+    _protect_forms(app, csrf)
+    _security_headers(app)
+    from inbox.cli import register
+
+    register(app)
+    return app
+
+
+def _protect_forms(app: Flask, csrf) -> None:
+    from inbox.auth import bearer_token
+
+    @app.before_request
+    def _csrf():
+        # Browser calls (session cookie) need the CSRF token; bearer-token API clients carry no cookie.
+        if request.method in ("GET", "HEAD", "OPTIONS") or bearer_token():
+            return
+        if request.blueprint in ("webhooks", "sandbox_graph") or request.endpoint == "api.token":
+            return
+        csrf.protect()
+
+
+def _security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

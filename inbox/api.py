@@ -1,0 +1,314 @@
+"""The REST API under /api/v1 (CONTRACT.md; the whole of it in openapi.json)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import and_, exists, or_, select
+
+from connectors import get_connector
+from inbox import media
+from inbox.auth import api_user, authenticate, issue_token, require_roles
+from inbox.db import session, utcnow
+from inbox.errors import ApiError
+from inbox.extensions import limiter
+from inbox.models import REQUEST_TYPES, Attachment, Contact, Conversation, Message, UnroutedDelivery, User
+from inbox.serializers import conversation_json, iso, message_json, user_json
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+READERS = ("agent", "supervisor", "admin")
+OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", "The body must be a JSON object.")
+    return body
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(400, "bad_parameter", f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def _time_arg(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise ApiError(400, "bad_parameter", f"{name} must be an ISO 8601 time with an offset.") from exc
+    if value.tzinfo is None:
+        raise ApiError(400, "bad_parameter", f"{name} must carry an offset, e.g. 2026-11-27T10:00:00+01:00.")
+    return value
+
+
+@bp.post("/auth/token")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+def token():
+    """Exchange an e-mail and password for an API token."""
+    body = _json_body()
+    user = authenticate(str(body.get("email", "")), str(body.get("password", "")))
+    if user is None:
+        raise ApiError(401, "bad_credentials", "Wrong e-mail or password.")
+    value = issue_token(user)
+    session().commit()
+    return jsonify({"token": value, "user": user_json(user)})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI document of this API."""
+    return current_app.response_class(OPENAPI_PATH.read_text(), mimetype="application/json")
+
+
+@bp.get("/me")
+def me():
+    """The calling user."""
+    return jsonify(user_json(api_user()))
+
+
+def _encode_cursor(conversation: Conversation) -> str:
+    raw = json.dumps([iso(conversation.last_message_at), conversation.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, conversation_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(stamp), int(conversation_id)
+    except (ValueError, TypeError) as exc:
+        raise ApiError(400, "bad_parameter", "cursor is not one this API gave.") from exc
+
+
+def _conversation_filters() -> list:
+    args = request.args
+    filters = []
+    if args.get("channel"):
+        from inbox.models import ChannelAccount
+
+        filters.append(Conversation.account.has(ChannelAccount.platform == args["channel"]))
+    if args.get("status"):
+        filters.append(Conversation.status == args["status"])
+    if args.get("assignee"):
+        assignee = args["assignee"]
+        if assignee == "none":
+            filters.append(Conversation.assignee_id.is_(None))
+        elif assignee.isdigit():
+            filters.append(Conversation.assignee_id == int(assignee))
+        else:
+            raise ApiError(400, "bad_parameter", "assignee is a user id or 'none'.")
+    if args.get("request_type"):
+        if args["request_type"] not in REQUEST_TYPES:
+            raise ApiError(400, "bad_parameter", f"request_type is one of {', '.join(REQUEST_TYPES)}.")
+        filters.append(Conversation.request_type == args["request_type"])
+    for name in ("cil", "contract"):
+        if args.get(name):
+            filters.append(Conversation.contact.has(getattr(Contact, name) == args[name]))
+    if since := _time_arg("since"):
+        filters.append(Conversation.last_message_at >= since)
+    if until := _time_arg("until"):
+        filters.append(Conversation.created_at <= until)
+    if args.get("q"):
+        pattern = f"%{args['q'].strip()}%"
+        filters.append(
+            or_(
+                Conversation.contact.has(or_(Contact.name.ilike(pattern), Contact.phone.ilike(pattern))),
+                exists().where(and_(Message.conversation_id == Conversation.id, Message.text.ilike(pattern))),
+            )
+        )
+    return filters
+
+
+@bp.get("/conversations")
+@require_roles(*READERS)
+def list_conversations():
+    """Conversations, newest activity first, with the contract's filters and a cursor."""
+    limit = _int_arg("limit", 50, 1, 200)
+    query = select(Conversation).where(*_conversation_filters())
+    if request.args.get("cursor"):
+        stamp, last_id = _decode_cursor(request.args["cursor"])
+        query = query.where(
+            or_(
+                Conversation.last_message_at < stamp,
+                and_(Conversation.last_message_at == stamp, Conversation.id < last_id),
+            )
+        )
+    query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(limit + 1)
+    rows = list(session().scalars(query))
+    items = rows[:limit]
+    next_cursor = _encode_cursor(items[-1]) if len(rows) > limit else None
+    return jsonify({"items": [conversation_json(c) for c in items], "next_cursor": next_cursor})
+
+
+def _conversation(conversation_id: int) -> Conversation:
+    conversation = session().get(Conversation, conversation_id)
+    if conversation is None:
+        raise ApiError(404, "not_found", f"No conversation {conversation_id}.")
+    return conversation
+
+
+@bp.get("/conversations/<int:conversation_id>")
+@require_roles(*READERS)
+def get_conversation(conversation_id: int):
+    """One conversation."""
+    return jsonify(conversation_json(_conversation(conversation_id)))
+
+
+@bp.get("/conversations/<int:conversation_id>/messages")
+@require_roles(*READERS)
+def list_messages(conversation_id: int):
+    """A conversation's messages, oldest first."""
+    conversation = _conversation(conversation_id)
+    messages = session().scalars(
+        select(Message).where(Message.conversation_id == conversation.id).order_by(Message.created_at, Message.id)
+    )
+    return jsonify({"items": [message_json(m, conversation.contact) for m in messages]})
+
+
+@bp.post("/conversations/<int:conversation_id>/read")
+@require_roles(*READERS)
+def mark_read(conversation_id: int):
+    """Mark a conversation's messages as read by the agents."""
+    from inbox.realtime import conversation_event
+
+    conversation = _conversation(conversation_id)
+    conversation.unread_count = 0
+    session().commit()
+    conversation_event("conversation.updated", conversation)
+    return jsonify(conversation_json(conversation))
+
+
+def _reply_to_external_id(conversation: Conversation, reply_to) -> str | None:
+    if reply_to in (None, ""):
+        return None
+    quoted = session().get(Message, int(reply_to)) if str(reply_to).isdigit() else None
+    if quoted is None or quoted.conversation_id != conversation.id or not quoted.external_id:
+        raise ApiError(422, "bad_reply_to", "reply_to must be a delivered message of this conversation.")
+    return quoted.external_id
+
+
+def _uploaded_attachment(message: Message) -> str:
+    """Store the request's file on the message; returns the message type it makes."""
+    upload = request.files["file"]
+    mime = media.base_type(upload.mimetype)
+    if mime not in media.UPLOAD_TYPES:
+        raise ApiError(415, "unsupported_file", f"Files of type {mime} cannot be sent.")
+    kind = mime.split("/")[0]
+    limit = media.UPLOAD_LIMITS.get(kind, current_app.config["MEDIA_MAX_BYTES"])
+    try:
+        path, sha, size = media.store(iter(lambda: upload.stream.read(64 * 1024), b""), limit)
+    except media.FileRejected as rejected:
+        raise ApiError(413, "file_too_large", str(rejected)) from rejected
+    filename = Path(upload.filename or "file").name[:300]
+    message.attachments.append(
+        Attachment(mime_type=mime, filename=filename, size=size, sha256=sha, path=path, state="ready")
+    )
+    return kind if kind in ("image", "video", "audio") else "document"
+
+
+@bp.post("/conversations/<int:conversation_id>/messages")
+@require_roles(*READERS)
+def send(conversation_id: int):
+    """Store an agent's reply as queued and hand it to a send job: text, a file (multipart), a reply to one."""
+    from inbox.realtime import conversation_event, message_event
+    from inbox.sending import queue_send
+
+    user = api_user()
+    conversation = _conversation(conversation_id)
+    body = request.form if request.files or request.form else _json_body()
+    text = (body.get("text") or "").strip() or None
+    connector = get_connector(conversation.account.platform)
+    message = Message(
+        conversation_id=conversation.id,
+        account_id=conversation.account_id,
+        direction="out",
+        type="text",
+        text=text,
+        status="queued",
+        author_id=user.id,
+        reply_to_external_id=_reply_to_external_id(conversation, body.get("reply_to")),
+    )
+    if "file" in request.files:
+        message.type = _uploaded_attachment(message)
+    if text is None and not message.attachments:
+        raise ApiError(422, "empty_message", "Write a text or attach a file.")
+    limit = connector.MAX_TEXT_LENGTH if not message.attachments else getattr(connector, "MAX_CAPTION_LENGTH", 1024)
+    if text and len(text) > limit:
+        raise ApiError(422, "text_too_long", f"This channel takes at most {limit} characters here.")
+    now = utcnow()
+    conversation.last_message_at = now
+    conversation.first_response_at = conversation.first_response_at or now
+    if conversation.assignee_id is None and user.role == "agent":
+        conversation.assignee_id = user.id
+    session().add(message)
+    session().commit()
+    try:
+        queue_send(message.id)
+    except Exception as exc:
+        message.status, message.error_code = "failed", "queue_unavailable"
+        message.error_message = "The send queue is unavailable; send the message again."
+        session().commit()
+        message_event("message.created", message, conversation)
+        raise ApiError(503, "queue_unavailable", message.error_message) from exc
+    message_event("message.created", message, conversation)
+    conversation_event("conversation.updated", conversation)
+    response = jsonify(message_json(message, conversation.contact))
+    response.status_code = 202
+    return response
+
+
+@bp.post("/attachments/<int:attachment_id>/retry")
+@require_roles(*READERS)
+def retry_attachment(attachment_id: int):
+    """Ask again for an inbound file whose download failed."""
+    attachment = session().get(Attachment, attachment_id)
+    if attachment is None:
+        raise ApiError(404, "not_found", f"No attachment {attachment_id}.")
+    message = session().get(Message, attachment.message_id)
+    if message.direction != "in" or attachment.state == "ready":
+        raise ApiError(409, "not_retryable", "Only a failed inbound file can be fetched again.")
+    attachment.state, attachment.error = "pending", None
+    session().commit()
+    media.schedule_fetches([attachment.id])
+    return jsonify({"id": attachment.id, "state": attachment.state}), 202
+
+
+@bp.get("/unrouted-deliveries")
+@require_roles("admin")
+def unrouted_deliveries():
+    """Signed deliveries that could not be turned into messages, newest first."""
+    limit = _int_arg("limit", 50, 1, 500)
+    rows = session().scalars(select(UnroutedDelivery).order_by(UnroutedDelivery.id.desc()).limit(limit))
+    return jsonify(
+        {
+            "items": [
+                {
+                    "id": r.id,
+                    "platform": r.platform,
+                    "reason": r.reason,
+                    "account_ref": r.account_ref,
+                    "payload": r.payload,
+                    "received_at": iso(r.received_at),
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@bp.get("/users")
+@require_roles("admin", "supervisor")
+def list_users():
+    """The users."""
+    return jsonify({"items": [user_json(u) for u in session().scalars(select(User).order_by(User.id))]})

@@ -1,0 +1,67 @@
+"""Command-line tasks: `flask --app wsgi <command>` (the launcher runs `init` itself)."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import current_app
+from sqlalchemy import func, select
+
+from inbox.auth import create_user
+from inbox.channels import seed_accounts
+from inbox.db import session
+from inbox.migrate import upgrade
+from inbox.models import ROLES, User
+
+
+def initialise() -> str | None:
+    """Upgrade the database, seed channel accounts and create the first admin; returns a generated password."""
+    config = current_app.config
+    upgrade(config["DATABASE_URL"])
+    seed_accounts()
+    generated = None
+    if not session().scalar(select(func.count(User.id))):
+        password = config.get("ADMIN_PASSWORD")
+        if not password:
+            password = generated = secrets.token_urlsafe(12)
+        create_user(config["ADMIN_EMAIL"], "Administrator", "admin", password)
+    session().commit()
+    return generated
+
+
+def run_worker(burst: bool = False) -> None:
+    """Work the job queue (with RQ's scheduler, which runs delayed retries) until stopped."""
+    from inbox import broker
+    from inbox.jobs import AppWorker
+
+    worker = AppWorker([broker.queue()], connection=broker.connection(), app=current_app._get_current_object())
+    worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+
+
+def register(app) -> None:
+    """Attach the commands to the app."""
+
+    @app.cli.command("init")
+    def init_command():
+        """Upgrade the database, seed channel accounts, create the first admin."""
+        generated = initialise()
+        if generated:
+            click.echo(f"Admin {current_app.config['ADMIN_EMAIL']} created with password: {generated}")
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", type=click.Choice(ROLES), required=True)
+    @click.password_option()
+    def create_user_command(email, name, role, password):
+        """Add a user."""
+        create_user(email, name, role, password)
+        session().commit()
+        click.echo(f"{role} {email} created")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    def worker_command(burst):
+        """Run an RQ worker with its scheduler."""
+        run_worker(burst)

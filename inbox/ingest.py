@@ -1,0 +1,249 @@
+"""Turn connector events into contacts, conversations, messages and receipts, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from connectors.base import InboundEvent
+from inbox.db import insert_ignoring_conflicts, session, utcnow
+from inbox.models import (
+    Attachment,
+    ChannelAccount,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    DeliveryReceipt,
+    Message,
+    UnroutedDelivery,
+)
+
+# A status may replace only the ones listed for it: statuses never go backwards, `failed` is terminal,
+# and a late `failed` never undoes a delivery the customer already has.
+ADVANCES_FROM = {
+    "sent": ("queued",),
+    "delivered": ("queued", "sent"),
+    "read": ("queued", "sent", "delivered"),
+    "failed": ("queued", "sent"),
+}
+STATUS_ORDER = ("sent", "delivered", "read", "failed")
+
+
+@dataclass
+class Outcome:
+    """What an ingest changed, for the caller to announce and follow up after its commit."""
+
+    new_conversations: list[int] = field(default_factory=list)
+    changed_conversations: list[int] = field(default_factory=list)
+    new_messages: list[int] = field(default_factory=list)
+    changed_messages: list[int] = field(default_factory=list)
+    attachments_to_fetch: list[int] = field(default_factory=list)
+    unrouted: int = 0
+
+
+def ingest(platform: str, events: list[InboundEvent]) -> Outcome:
+    """Store every event of one delivery; duplicates and late statuses are absorbed, nothing is dropped."""
+    db = session()
+    refs = {e.account_ref for e in events if e.account_ref}
+    accounts = {
+        a.external_id: a
+        for a in db.scalars(
+            select(ChannelAccount).where(ChannelAccount.platform == platform, ChannelAccount.external_id.in_(refs))
+        )
+    }
+    outcome = Outcome()
+    for event in events:
+        account = accounts.get(event.account_ref)
+        if event.kind == "unrouted" or account is None:
+            reason = event.text if event.kind == "unrouted" else f"no channel account {event.account_ref!r}"
+            _keep_unrouted(platform, event, reason)
+            outcome.unrouted += 1
+        elif event.kind == "message":
+            _ingest_message(account, event, outcome)
+        elif event.kind == "status":
+            _ingest_status(account, event, outcome)
+    return outcome
+
+
+def keep_unparsed(platform: str, reason: str, payload) -> None:
+    """Keep a whole signed delivery that could not be read, for an administrator to look at."""
+    session().add(UnroutedDelivery(platform=platform, reason=reason, payload=payload))
+
+
+def _keep_unrouted(platform: str, event: InboundEvent, reason: str | None) -> None:
+    session().add(
+        UnroutedDelivery(
+            platform=platform, reason=reason or "not routable", account_ref=event.account_ref, payload=dict(event.raw)
+        )
+    )
+
+
+def _identity_for(account: ChannelAccount, event: InboundEvent) -> ContactIdentity:
+    """The sender's identity on this account, created with its contact on first contact; locked for the rest
+    of the transaction so that concurrent deliveries from one sender are taken one after the other."""
+    db = session()
+    query = (
+        select(ContactIdentity)
+        .where(ContactIdentity.account_id == account.id, ContactIdentity.external_id == event.sender_ref)
+        .with_for_update()
+    )
+    identity = db.scalars(query).first()
+    if identity is None:
+        try:
+            with db.begin_nested():
+                contact = Contact(name=event.sender_name, phone=event.sender_phone)
+                identity = ContactIdentity(
+                    contact=contact,
+                    account_id=account.id,
+                    external_id=event.sender_ref,
+                    display_name=event.sender_name,
+                )
+                db.add(identity)
+                db.flush()
+        except IntegrityError:  # another delivery created it first
+            identity = db.scalars(query).one()
+    elif event.sender_name and identity.display_name != event.sender_name:
+        identity.display_name = event.sender_name
+        if not identity.contact.name:
+            identity.contact.name = event.sender_name
+    return identity
+
+
+def _open_conversation(account: ChannelAccount, identity: ContactIdentity, outcome: Outcome) -> Conversation:
+    """The identity's conversation that is not resolved, or a new one (a resolved one is never reopened)."""
+    db = session()
+    conversation = db.scalars(
+        select(Conversation)
+        .where(Conversation.identity_id == identity.id, Conversation.status != "resolved")
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    ).first()
+    if conversation is None:
+        conversation = Conversation(
+            account_id=account.id, contact_id=identity.contact_id, identity_id=identity.id, status="open"
+        )
+        db.add(conversation)
+        db.flush()
+        outcome.new_conversations.append(conversation.id)
+    return conversation
+
+
+def _ingest_message(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> None:
+    db = session()
+    identity = _identity_for(account, event)
+    exists = db.scalar(
+        select(Message.id).where(Message.account_id == account.id, Message.external_id == event.external_id)
+    )
+    if exists:
+        return
+    conversation = _open_conversation(account, identity, outcome)
+    now = utcnow()
+    received_at = event.sent_at or now
+    values = {
+        "conversation_id": conversation.id,
+        "account_id": account.id,
+        "direction": event.direction,
+        "type": event.type,
+        "text": event.text,
+        "status": "received",
+        "external_id": event.external_id,
+        "reply_to_external_id": event.reply_to,
+        "data": dict(event.data) or None,
+        "raw": dict(event.raw),
+        "error_code": event.error_code,
+        "error_message": event.error_message,
+        "sent_at": event.sent_at,
+        "created_at": now,
+        "updated_at": now,
+    }
+    statement = insert_ignoring_conflicts(Message, values, ["account_id", "external_id"]).returning(Message.id)
+    message_id = db.scalar(statement)
+    if message_id is None:
+        return
+    for attachment in event.attachments:
+        row = Attachment(
+            message_id=message_id,
+            media_ref=attachment.media_ref,
+            mime_type=attachment.mime_type,
+            filename=attachment.filename,
+            platform_sha256=attachment.platform_sha256,
+            size=attachment.size,
+        )
+        db.add(row)
+        db.flush()
+        outcome.attachments_to_fetch.append(row.id)
+    _touch_conversation(conversation, received_at, now)
+    outcome.new_messages.append(message_id)
+    if conversation.id not in outcome.new_conversations:
+        outcome.changed_conversations.append(conversation.id)
+
+
+def _touch_conversation(conversation: Conversation, received_at, now) -> None:
+    conversation.last_message_at = max(conversation.last_message_at or now, now)
+    conversation.last_inbound_at = received_at
+    conversation.unread_count = (conversation.unread_count or 0) + 1
+    if conversation.first_response_at is None and conversation.first_response_due_at is None:
+        minutes = current_app.config["FIRST_RESPONSE_MINUTES"]
+        conversation.first_response_due_at = received_at + timedelta(minutes=minutes)
+
+
+def _ingest_status(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> None:
+    db = session()
+    receipt = {
+        "account_id": account.id,
+        "external_id": event.external_id,
+        "status": event.status,
+        "error_code": event.error_code,
+        "error_message": event.error_message,
+        "occurred_at": event.sent_at,
+        "raw": dict(event.raw),
+        "created_at": utcnow(),
+    }
+    db.execute(insert_ignoring_conflicts(DeliveryReceipt, receipt, ["account_id", "external_id", "status"]))
+    message_id = advance_status(account.id, event.external_id, event.status, event.error_code, event.error_message)
+    if message_id:
+        outcome.changed_messages.append(message_id)
+
+
+def advance_status(account_id: int, external_id: str, status: str, error_code=None, error_message=None) -> int | None:
+    """Move a message forward to `status` if that is forward; returns its id when it moved."""
+    values = {"status": status, "updated_at": utcnow()}
+    if status == "failed":
+        values.update(error_code=error_code, error_message=error_message)
+    statement = (
+        update(Message)
+        .where(
+            Message.account_id == account_id,
+            Message.external_id == external_id,
+            Message.status.in_(ADVANCES_FROM[status]),
+        )
+        .values(**values)
+        .returning(Message.id)
+        .execution_options(synchronize_session=False)
+    )
+    return session().scalar(statement)
+
+
+def apply_known_receipts(message: Message) -> bool:
+    """Apply statuses that arrived before the send job stored the platform id; True if any moved it."""
+    receipts = (
+        session()
+        .scalars(
+            select(DeliveryReceipt).where(
+                DeliveryReceipt.account_id == message.account_id, DeliveryReceipt.external_id == message.external_id
+            )
+        )
+        .all()
+    )
+    moved = False
+    for receipt in sorted(receipts, key=lambda r: STATUS_ORDER.index(r.status)):
+        moved |= bool(
+            advance_status(
+                message.account_id, message.external_id, receipt.status, receipt.error_code, receipt.error_message
+            )
+        )
+    return moved

@@ -1,0 +1,44 @@
+"""Enqueueing jobs with retries and jittered exponential backoff, and the worker that runs them."""
+
+from __future__ import annotations
+
+import random
+
+from flask import current_app
+from rq import Retry, SimpleWorker, get_current_job
+
+from inbox import broker
+
+
+def backoff_intervals(retries: int, base: float) -> list[int]:
+    """Exponential waits with full jitter between half and one and a half of each step, in seconds."""
+    return [int(round(base * 2**i * random.uniform(0.5, 1.5))) for i in range(retries)]
+
+
+def enqueue(function, *args, retries: int | None = None):
+    """Queue a job (a module-level function of ids) with the configured retries and job timeout."""
+    config = current_app.config
+    retries = config["SEND_MAX_RETRIES"] if retries is None else retries
+    retry = Retry(max=retries, interval=backoff_intervals(retries, config["RETRY_BASE_SECONDS"])) if retries else None
+    return broker.queue().enqueue(function, *args, retry=retry, job_timeout=config["JOB_TIMEOUT"])
+
+
+def retries_left() -> int:
+    """How many retries the running job has after this attempt (0 outside a job)."""
+    job = get_current_job()
+    return (job.retries_left or 0) if job is not None else 0
+
+
+class AppWorker(SimpleWorker):
+    """An RQ worker whose jobs run in-process inside one Flask app, built when the worker is made.
+
+    In-process rather than forked: a fork per job would cap campaign sends far below the platform rate,
+    and the app, its engine and its Socket.IO emitter are built once. RQ still enforces job timeouts."""
+
+    def __init__(self, *args, app, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    def perform_job(self, job, queue):
+        with self.app.app_context():
+            return super().perform_job(job, queue)

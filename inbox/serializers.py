@@ -1,0 +1,89 @@
+"""Objects as the REST API and the realtime events show them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from inbox.models import Attachment, Contact, Conversation, Message, User
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 with offset, or None."""
+    return value.isoformat() if value else None
+
+
+def user_json(user: User | None) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.id, "name": user.name, "email": user.email, "role": user.role}
+
+
+def contact_json(contact: Contact) -> dict:
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "cil": contact.cil,
+        "contract": contact.contract,
+        "cin": contact.cin,
+        "phone": contact.phone,
+        "email": contact.email,
+        "address": contact.address,
+        "language": contact.language,
+    }
+
+
+def conversation_json(conversation: Conversation) -> dict:
+    account = conversation.account
+    return {
+        "id": conversation.id,
+        "channel": account.platform,
+        "account": {"id": account.id, "name": account.name, "sandbox": account.sandbox},
+        "status": conversation.status,
+        "contact": contact_json(conversation.contact),
+        "handle": conversation.identity.external_id,
+        "assignee": user_json(conversation.assignee),
+        "request_type": conversation.request_type,
+        "case_number": conversation.case_number,
+        "unread_count": conversation.unread_count,
+        "created_at": iso(conversation.created_at),
+        "last_message_at": iso(conversation.last_message_at),
+        "last_inbound_at": iso(conversation.last_inbound_at),
+        "first_response_due_at": iso(conversation.first_response_due_at),
+        "first_response_at": iso(conversation.first_response_at),
+    }
+
+
+def attachment_json(attachment: Attachment) -> dict:
+    return {
+        "id": attachment.id,
+        "mime_type": attachment.mime_type,
+        "filename": attachment.filename,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "state": attachment.state,
+        "error": attachment.error,
+        "url": f"/media/{attachment.id}" if attachment.state == "ready" else None,
+    }
+
+
+def message_json(message: Message, contact: Contact | None = None) -> dict:
+    if message.direction == "out":
+        author = {"type": "user", **user_json(message.author)} if message.author else {"type": "system"}
+    else:
+        author = {"type": "contact", "id": contact.id if contact else None, "name": contact.name if contact else None}
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "direction": message.direction,
+        "type": message.type,
+        "text": message.text,
+        "data": message.data or {},
+        "attachments": [attachment_json(a) for a in message.attachments],
+        "status": message.status,
+        "error": {"code": message.error_code, "message": message.error_message} if message.error_code else None,
+        "external_id": message.external_id,
+        "reply_to_external_id": message.reply_to_external_id,
+        "sent_at": iso(message.sent_at),
+        "created_at": iso(message.created_at),
+        "author": author,
+    }

@@ -1,0 +1,99 @@
+"""Browser pages: login, the inbox, files, and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import text
+
+from inbox import broker
+from inbox import media as files
+from inbox.auth import authenticate
+from inbox.db import session
+from inbox.extensions import limiter
+from inbox.models import Attachment
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the database and Redis answer, 503 otherwise."""
+    checks = {}
+    try:
+        session().execute(text("SELECT 1"))
+        session().commit()
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        broker.connection().ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return jsonify({"status": "ok" if healthy else "unavailable", **checks}), 200 if healthy else 503
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    """The login form."""
+    if request.method == "POST":
+        user = authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        if user is not None:
+            login_user(user)
+            session().commit()
+            return redirect(url_for("web.inbox"))
+        flash("Wrong e-mail or password.")
+        return render_template("web/login.html"), 401
+    return render_template("web/login.html")
+
+
+@bp.post("/logout")
+def logout():
+    """End the session."""
+    logout_user()
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/")
+@login_required
+def inbox():
+    """The agent's inbox."""
+    return render_template("web/inbox.html", user=current_user)
+
+
+@bp.get("/media/<int:attachment_id>")
+@login_required
+def media(attachment_id: int):
+    """A stored file, to logged-in users only; played inline only for plain image, audio and video types."""
+    attachment = session().get(Attachment, attachment_id)
+    if attachment is None or attachment.state != "ready" or current_user.role == "marketing":
+        return ("Not found", 404)
+    mime = files.base_type(attachment.mime_type)
+    inline = mime in files.INLINE_TYPES
+    response = send_file(
+        files.absolute_path(attachment),
+        mimetype=mime if inline else "application/octet-stream",
+        as_attachment=not inline,
+        download_name=attachment.filename or f"file-{attachment.id}",
+        conditional=True,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+VENDOR_FILES = {"socket.io-client/dist/socket.io.min.js", "socket.io-client/dist/socket.io.min.js.map"}
+
+
+@bp.get("/vendor/<path:filename>")
+def vendor(filename: str):
+    """Front-end packages installed from npm at install time (never a CDN, never copied into the repo)."""
+    if filename not in VENDOR_FILES:
+        return ("Not found", 404)
+    from inbox.config import ROOT
+
+    return send_file(ROOT / "node_modules" / filename, max_age=3600)
