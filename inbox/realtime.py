@@ -7,6 +7,7 @@ import logging
 from flask import request
 from flask_login import current_user
 from flask_socketio import SocketIO, join_room
+from socketio import RedisManager
 from sqlalchemy import select
 
 from inbox.db import session
@@ -21,11 +22,15 @@ ALL_CONVERSATIONS_ROOM = "conversations:all"
 
 def init_app(app) -> None:
     """Bind Socket.IO; with a message queue, emits from workers and other web processes reach browsers."""
-    use_queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    options = {}
+    if app.config["SOCKETIO_MESSAGE_QUEUE"]:
+        # Built here rather than from `message_queue=`: Flask-SocketIO picks Kombu for unix:// URLs,
+        # while python-socketio's RedisManager speaks them (the embedded Redis listens on a socket file).
+        options["client_manager"] = RedisManager(app.config["REDIS_URL"], channel="flask-socketio")
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["REDIS_URL"] if use_queue else None,
+        **options,
         cors_allowed_origins=[app.config["PUBLIC_URL"]],
         logger=False,
         engineio_logger=False,
