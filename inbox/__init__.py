@@ -60,7 +60,7 @@ def _protect_forms(app: Flask, csrf) -> None:
     @app.before_request
     def _csrf():
         # Browser calls (session cookie) need the CSRF token; bearer-token API clients carry no cookie.
-        if request.method in ("GET", "HEAD", "OPTIONS") or bearer_token():
+        if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint is None or bearer_token():
             return
         if request.blueprint in ("webhooks", "sandbox_graph") or request.endpoint == "api.token":
             return

@@ -39,6 +39,7 @@ class AppWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         self.app = app
 
-    def perform_job(self, job, queue):
+    def perform_job(self, job, queue, *args, **kwargs):
+        # RQ 3 passes the execution along too; forward whatever this RQ version gives.
         with self.app.app_context():
-            return super().perform_job(job, queue)
+            return super().perform_job(job, queue, *args, **kwargs)

@@ -20,6 +20,13 @@ def _start(command: list[str], env: dict) -> subprocess.Popen:
 
 def main() -> int:
     """Prepare everything, start web and worker, and stop them all on SIGTERM or Ctrl-C."""
+    stopping = []
+
+    def stop(signum, _frame):
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     config = Config()
     config.check()
     env = dict(os.environ)
@@ -28,6 +35,8 @@ def main() -> int:
     app = create_app(Config())
     with app.app_context():
         generated = initialise()
+    if stopping:
+        return 0
     bind = f"{config.HOST}:{config.PORT}"
     children = [
         _start(
@@ -43,13 +52,6 @@ def main() -> int:
     if config.SANDBOX:
         print(f"Sandbox customer phone: {config.PUBLIC_URL}/sandbox", flush=True)
 
-    stopping = []
-
-    def stop(signum, _frame):
-        stopping.append(signum)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     status = 0
     while not stopping:
         if any(child.poll() is not None for child in children):
