@@ -1,0 +1,355 @@
+// The agent's inbox page: conversation list, tabs and side-by-side panes, live over Socket.IO.
+
+import { ApiError, get, post } from "./api.js";
+import { bindListKeys, byActivity, channelBadge, renderConversationList } from "./conversation-list.js";
+import { autoText, el, icon } from "./dom.js";
+import { contactName } from "./format.js";
+import { ConversationPane } from "./pane.js";
+
+const MAX_SPLIT = 3;
+const PAGE_SIZE = 50;
+
+const state = {
+  conversations: new Map(), // id -> conversation, as the API shows it
+  nextCursor: null,
+  query: "",
+  status: "",
+  tabs: [], // open conversation ids, in tab order
+  recent: [], // open conversation ids, most recently used first
+  active: null,
+  split: false,
+  panes: new Map(), // id -> ConversationPane
+};
+
+const dom = {
+  list: document.getElementById("conversation-list"),
+  loadMore: document.getElementById("load-more"),
+  search: document.getElementById("search"),
+  filters: document.getElementById("status-filters"),
+  tabs: document.getElementById("tabs"),
+  panes: document.getElementById("panes"),
+  split: document.getElementById("split-toggle"),
+  connection: document.getElementById("connection"),
+  banner: document.getElementById("banner"),
+};
+
+// ---- notices ------------------------------------------------------------------------------------------
+
+function showBanner(message, { loginLink = false } = {}) {
+  dom.banner.replaceChildren(el("span", {}, message));
+  if (loginLink) dom.banner.append(el("a", { href: "/login" }, "Log in again"));
+  const dismiss = el("button", { type: "button", class: "icon-button", "aria-label": "Dismiss" }, icon("close"));
+  dismiss.addEventListener("click", () => { dom.banner.hidden = true; });
+  dom.banner.append(dismiss);
+  dom.banner.hidden = false;
+}
+
+function reportError(error) {
+  if (error instanceof ApiError) {
+    showBanner(error.message, { loginLink: error.status === 401 });
+  } else {
+    showBanner("Something went wrong; reload the page if it persists.");
+    console.error(error);
+  }
+}
+
+// ---- the conversation list ----------------------------------------------------------------------------
+
+function listUrl(cursor) {
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (state.query) params.set("q", state.query);
+  if (state.status) params.set("status", state.status);
+  if (cursor) params.set("cursor", cursor);
+  return `/api/v1/conversations?${params}`;
+}
+
+/** Fetch the first page again (or the next one with `more`). */
+async function loadConversations({ more = false } = {}) {
+  try {
+    const page = await get(listUrl(more ? state.nextCursor : null));
+    if (!more) state.conversations = new Map();
+    for (const conversation of page.items) state.conversations.set(conversation.id, conversation);
+    state.nextCursor = page.next_cursor;
+    renderList();
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+function matchesFilters(conversation) {
+  if (state.status && conversation.status !== state.status) return false;
+  return !state.query || state.conversations.has(conversation.id); // search results come from the server
+}
+
+function upsertConversation(conversation) {
+  if (matchesFilters(conversation)) state.conversations.set(conversation.id, conversation);
+  else state.conversations.delete(conversation.id);
+  renderList();
+  const pane = state.panes.get(conversation.id);
+  if (pane) {
+    pane.setConversation(conversation);
+    renderTabs();
+  }
+}
+
+function renderList() {
+  const conversations = [...state.conversations.values()].sort(byActivity);
+  renderConversationList(dom.list, conversations, {
+    activeId: state.active,
+    openIds: state.tabs,
+    filtered: Boolean(state.query || state.status),
+  });
+  dom.loadMore.hidden = !state.nextCursor;
+  const unread = conversations.reduce((total, c) => total + (c.unread_count || 0), 0);
+  document.title = unread ? `(${unread}) Inbox` : "Inbox";
+}
+
+// ---- tabs and panes -----------------------------------------------------------------------------------
+
+function visibleIds() {
+  if (!state.split) return state.active ? [state.active] : [];
+  const shown = state.recent.slice(0, MAX_SPLIT);
+  return state.tabs.filter((id) => shown.includes(id));
+}
+
+function renderTabs() {
+  const visible = visibleIds();
+  dom.tabs.replaceChildren(...state.tabs.map((id, index) => renderTab(id, index, visible.includes(id))));
+  dom.tabs.hidden = state.tabs.length === 0;
+}
+
+function renderTab(id, index, visible) {
+  const conversation = state.panes.get(id).conversation;
+  const unread = state.conversations.get(id)?.unread_count || 0;
+  const main = el("button", {
+    type: "button", role: "tab", class: "tab-main", "aria-selected": String(id === state.active),
+    title: `${contactName(conversation)}${index < 9 ? ` (Alt+${index + 1})` : ""}`,
+  }, channelBadge(conversation.channel, "channel channel-small"), autoText("span", contactName(conversation), "tab-name"),
+  unread ? el("span", { class: "badge" }, String(unread)) : null);
+  main.addEventListener("click", () => activate(id));
+  const close = el("button", { type: "button", class: "tab-close", "aria-label": `Close ${contactName(conversation)}` },
+    icon("close"));
+  close.addEventListener("click", () => closeConversation(id));
+  const classes = ["tab", id === state.active ? "is-active" : "", visible ? "is-visible" : ""];
+  return el("div", { class: classes.join(" ").trim(), dataset: { conversationId: id } }, main, close);
+}
+
+function layoutPanes() {
+  const visible = visibleIds();
+  for (const [id, pane] of state.panes) {
+    if (!visible.includes(id) && pane.element.isConnected) {
+      pane.hidden();
+      pane.element.remove();
+    }
+  }
+  const elements = visible.map((id) => state.panes.get(id).element);
+  if (!elements.length) elements.push(emptyState());
+  dom.panes.replaceChildren(...elements);
+  dom.panes.dataset.count = String(visible.length);
+  for (const id of visible) {
+    const pane = state.panes.get(id);
+    pane.element.classList.toggle("is-active", id === state.active && visible.length > 1);
+    pane.shown();
+  }
+}
+
+function emptyState() {
+  return el("div", { class: "empty-pane" },
+    el("p", { class: "empty-title" }, "No conversation open"),
+    el("p", {}, "Pick one in the list. Several can stay open as tabs; Split view shows up to three side by side."),
+    el("dl", { class: "shortcuts" },
+      ...[["/", "Search"], ["↑ ↓", "Move in the list"], ["Enter", "Open / send"], ["Shift+Enter", "New line"],
+        ["Esc", "From the reply back to the list"],
+        ["Alt+1…9", "Switch tab"], ["Alt+W", "Close tab"], ["Alt+S", "Split view"]]
+        .flatMap(([keys, what]) => [el("dt", {}, el("kbd", {}, keys)), el("dd", {}, what)])));
+}
+
+function refreshLayout() {
+  renderTabs();
+  layoutPanes();
+  renderList();
+}
+
+function activate(id, { focus = true } = {}) {
+  if (!state.panes.has(id)) return;
+  const changed = state.active !== id;
+  state.active = id;
+  state.recent = [id, ...state.recent.filter((other) => other !== id)];
+  if (changed) refreshLayout();
+  if (focus) state.panes.get(id).focus();
+  if (state.conversations.get(id)?.unread_count) markRead(id);
+}
+
+/** Open a conversation in a tab (or bring it forward), load its history and mark it read. */
+async function openConversation(id) {
+  if (state.panes.has(id)) {
+    activate(id);
+    return;
+  }
+  let conversation = state.conversations.get(id);
+  if (!conversation) {
+    try {
+      conversation = await get(`/api/v1/conversations/${id}`);
+    } catch (error) {
+      reportError(error);
+      return;
+    }
+  }
+  const pane = new ConversationPane(conversation, {
+    onClose: closeConversation,
+    onFocus: (paneId) => { if (state.active !== paneId) activate(paneId, { focus: false }); },
+  });
+  state.panes.set(id, pane);
+  state.tabs.push(id);
+  markRead(id); // first: it clears the unread count at once, so activate() does not ask again
+  activate(id);
+  await pane.load();
+}
+
+function closeConversation(id) {
+  const index = state.tabs.indexOf(id);
+  if (index < 0) return;
+  state.panes.get(id).element.remove();
+  state.panes.delete(id);
+  state.tabs.splice(index, 1);
+  state.recent = state.recent.filter((other) => other !== id);
+  if (state.active === id) state.active = state.recent[0] ?? null;
+  refreshLayout();
+  if (state.active) state.panes.get(state.active).focus();
+}
+
+function toggleSplit() {
+  state.split = !state.split;
+  dom.split.setAttribute("aria-pressed", String(state.split));
+  refreshLayout();
+}
+
+async function markRead(id) {
+  const known = state.conversations.get(id);
+  if (known) state.conversations.set(id, { ...known, unread_count: 0 });
+  try {
+    upsertConversation(await post(`/api/v1/conversations/${id}/read`));
+  } catch (error) {
+    reportError(error);
+  }
+}
+
+// Messages that arrive in a conversation the agent is looking at are read at once.
+const readTimers = new Map();
+function markReadSoon(id) {
+  if (!document.hasFocus() || !visibleIds().includes(id) || readTimers.has(id)) return;
+  readTimers.set(id, setTimeout(() => { readTimers.delete(id); markRead(id); }, 400));
+}
+
+// ---- realtime -----------------------------------------------------------------------------------------
+
+function setConnection(stateName, label) {
+  dom.connection.dataset.state = stateName;
+  dom.connection.textContent = label;
+}
+
+function connectRealtime() {
+  if (typeof window.io !== "function") {
+    setConnection("offline", "Live updates unavailable");
+    return;
+  }
+  const socket = window.io();
+  let connectedBefore = false;
+  socket.on("connect", () => {
+    setConnection("live", "Live");
+    if (connectedBefore) resync(); // events may have been missed while away
+    connectedBefore = true;
+  });
+  socket.on("disconnect", (reason) => {
+    setConnection("offline", "Reconnecting…");
+    if (reason === "io server disconnect") socket.connect(); // the server hung up: Socket.IO leaves retrying to us
+  });
+  socket.on("connect_error", () => {
+    if (socket.active) {
+      setConnection("offline", "Offline, retrying…");
+    } else { // refused: the session has ended
+      setConnection("offline", "Disconnected");
+      showBanner("Live updates stopped: your session has ended.", { loginLink: true });
+    }
+  });
+  socket.on("conversation.created", ({ conversation }) => upsertConversation(conversation));
+  socket.on("conversation.updated", ({ conversation }) => upsertConversation(conversation));
+  socket.on("message.created", onMessage);
+  socket.on("message.updated", onMessage);
+}
+
+function onMessage({ conversation_id: conversationId, message }) {
+  const pane = state.panes.get(conversationId);
+  if (!pane) return;
+  pane.upsert(message);
+  if (message.direction === "in") markReadSoon(conversationId);
+}
+
+async function resync() {
+  await loadConversations();
+  await Promise.all([...state.panes.values()].map((pane) => pane.load()));
+}
+
+// ---- keyboard and controls ----------------------------------------------------------------------------
+
+function isTyping(target) {
+  return target.closest("input, textarea, select, [contenteditable]") !== null;
+}
+
+function onShortcut(event) {
+  if (event.key === "Escape" && event.target.closest(".composer-text") && state.active) {
+    dom.list.querySelector(`[data-conversation-id="${state.active}"]`)?.focus(); // back to the list
+    return;
+  }
+  if (event.key === "/" && !isTyping(event.target) && !event.ctrlKey && !event.metaKey) {
+    event.preventDefault();
+    dom.search.focus();
+    dom.search.select();
+    return;
+  }
+  if (!event.altKey || event.ctrlKey || event.metaKey) return;
+  const key = event.code;
+  if (/^Digit[1-9]$/.test(key)) {
+    const id = state.tabs[Number(key.slice(5)) - 1];
+    if (id) { event.preventDefault(); activate(id); }
+  } else if (key === "KeyW" && state.active) {
+    event.preventDefault();
+    closeConversation(state.active);
+  } else if (key === "KeyS") {
+    event.preventDefault();
+    toggleSplit();
+  }
+}
+
+function bindControls() {
+  bindListKeys(dom.list, openConversation);
+  dom.loadMore.addEventListener("click", () => loadConversations({ more: true }));
+  dom.split.addEventListener("click", toggleSplit);
+  let searchTimer = null;
+  dom.search.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => { state.query = dom.search.value.trim(); loadConversations(); }, 250);
+  });
+  dom.search.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { dom.search.value = ""; state.query = ""; loadConversations(); dom.search.blur(); }
+    if (event.key === "ArrowDown") { event.preventDefault(); dom.list.querySelector(".conv-item")?.focus(); }
+  });
+  dom.filters.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-status]");
+    if (!button) return;
+    state.status = button.dataset.status;
+    for (const other of dom.filters.querySelectorAll("button")) {
+      other.setAttribute("aria-pressed", String(other === button));
+    }
+    loadConversations();
+  });
+  document.addEventListener("keydown", onShortcut);
+  window.addEventListener("focus", () => visibleIds().forEach((id) => {
+    if (state.conversations.get(id)?.unread_count) markRead(id);
+  }));
+}
+
+bindControls();
+refreshLayout();
+connectRealtime();
+loadConversations();

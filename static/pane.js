@@ -1,0 +1,219 @@
+// One open conversation: its header, its history kept in order and updated live, and its composer.
+
+import { ApiError, get, post } from "./api.js";
+import { createComposer } from "./composer.js";
+import { channelBadge } from "./conversation-list.js";
+import { autoText, el, icon } from "./dom.js";
+import { contactHandle, contactName, dayKey, dayLabel } from "./format.js";
+import { STATUS_RANK, reactionsByTarget, renderMessage } from "./messages.js";
+
+const STICK_DISTANCE = 80; // px from the bottom within which new messages keep the view scrolled down
+
+function byTime(a, b) {
+  const difference = new Date(a.created_at) - new Date(b.created_at);
+  return difference || a.id - b.id;
+}
+
+/** Keep what the newest of two copies of a message says: a delivery status never moves backwards, and a
+ * downloaded file stays downloaded (copies can arrive out of order around a reload). */
+function merge(previous, incoming) {
+  if (!previous) return incoming;
+  const merged = { ...incoming };
+  if ((STATUS_RANK[incoming.status] ?? 0) < (STATUS_RANK[previous.status] ?? 0)) {
+    Object.assign(merged, { status: previous.status, error: previous.error, external_id: previous.external_id });
+  }
+  const ready = new Map((previous.attachments || []).filter((a) => a.state === "ready").map((a) => [a.id, a]));
+  merged.attachments = (incoming.attachments || []).map((a) => ready.get(a.id) || a);
+  return merged;
+}
+
+export class ConversationPane {
+  constructor(conversation, { onClose, onFocus }) {
+    this.conversation = conversation;
+    this.messages = new Map();
+    this.header = el("header", { class: "pane-header" });
+    this.history = el("div", { class: "history", role: "log", "aria-live": "polite", tabindex: "0",
+      "aria-label": "Messages" });
+    this.composer = createComposer((text, file) => this.send(text, file));
+    const close = el("button", { type: "button", class: "icon-button pane-close", title: "Close (Alt+W)",
+      "aria-label": "Close this conversation" }, icon("close"));
+    close.addEventListener("click", () => onClose(conversation.id));
+    this.closeButton = close;
+    this.element = el("section", { class: "pane", dataset: { conversationId: conversation.id } },
+      this.header, this.history, this.composer.element);
+    this.followEnd = true;
+    this.history.addEventListener("scroll", () => { this.followEnd = this.isAtEnd(); }, { passive: true });
+    this.element.addEventListener("focusin", () => onFocus(conversation.id));
+    this.element.addEventListener("mousedown", () => onFocus(conversation.id));
+    this.renderHeader();
+  }
+
+  /** The conversation changed (status, assignee, contact name...). */
+  setConversation(conversation) {
+    this.conversation = conversation;
+    this.renderHeader();
+  }
+
+  renderHeader() {
+    const conversation = this.conversation;
+    const handle = contactHandle(conversation);
+    const tags = [
+      el("span", { class: `pill pill-${conversation.status}` }, conversation.status),
+      conversation.case_number ? el("span", { class: "pill" }, `Case ${conversation.case_number}`) : null,
+      conversation.request_type ? el("span", { class: "pill" }, conversation.request_type) : null,
+      conversation.assignee ? autoText("span", `Assigned to ${conversation.assignee.name}`, "pane-assignee") : null,
+    ];
+    this.header.replaceChildren(
+      channelBadge(conversation.channel, "channel channel-large"),
+      el("div", { class: "pane-title" },
+        autoText("h2", contactName(conversation), "pane-name"),
+        el("div", { class: "pane-details" },
+          handle ? el("span", { class: "pane-handle", dir: "ltr" }, handle) : null,
+          conversation.account?.name ? autoText("span", conversation.account.name, "pane-account") : null,
+          ...tags)),
+      this.closeButton);
+  }
+
+  /** Fetch the whole history again (on open and after a reconnect). */
+  async load() {
+    if (!this.messages.size) this.history.replaceChildren(el("p", { class: "history-note" }, "Loading…"));
+    this.arrivedWhileLoading = [];
+    try {
+      const { items } = await get(`/api/v1/conversations/${this.conversation.id}/messages`);
+      this.messages = new Map(items.map((message) => [message.id, message]));
+      for (const message of this.arrivedWhileLoading) this.messages.set(message.id, merge(this.messages.get(message.id), message));
+      this.renderAll();
+      this.scrollToEnd();
+    } catch (error) {
+      this.history.replaceChildren(el("p", { class: "history-note history-error", role: "alert" },
+        `The messages could not be loaded: ${error.message}`));
+    } finally {
+      this.arrivedWhileLoading = null;
+    }
+  }
+
+  ordered() {
+    return [...this.messages.values()].sort(byTime);
+  }
+
+  contextFor(message, reactions) {
+    const quoted = message.reply_to_external_id && message.type !== "reaction"
+      ? this.ordered().find((other) => other.external_id === message.reply_to_external_id) || null
+      : undefined;
+    return {
+      reactions: message.external_id ? reactions.get(message.external_id) : undefined,
+      quoted,
+      onRetry: (attachment) => this.retry(attachment),
+      onMediaLoad: () => this.keepAtEnd(),
+    };
+  }
+
+  /** Draw every message, with day separators; reactions go on the message they react to. */
+  renderAll() {
+    const messages = this.ordered();
+    const reactions = reactionsByTarget(messages);
+    const known = new Set(messages.map((message) => message.external_id).filter(Boolean));
+    const nodes = [];
+    let lastDay = null;
+    for (const message of messages) {
+      if (message.type === "reaction" && known.has(message.reply_to_external_id)) continue;
+      const day = dayKey(message.created_at);
+      if (day !== lastDay) nodes.push(el("div", { class: "day", role: "separator" }, dayLabel(message.created_at)));
+      lastDay = day;
+      nodes.push(message.type === "reaction" ? this.orphanReaction(message) : renderMessage(message,
+        this.contextFor(message, reactions)));
+    }
+    if (!nodes.length) nodes.push(el("p", { class: "history-note" }, "No messages yet."));
+    this.history.replaceChildren(...nodes);
+  }
+
+  orphanReaction(message) {
+    const text = message.text ? `Reacted ${message.text} to an earlier message` : "Removed a reaction";
+    return el("div", { class: "msg msg-event", dataset: { messageId: message.id, type: "reaction" } }, text);
+  }
+
+  /** A message arrived or changed: replace its bubble in place, or add it, keeping the view at the end. */
+  upsert(message) {
+    if (this.arrivedWhileLoading) {
+      this.arrivedWhileLoading.push(message); // applied over the history being fetched
+      return;
+    }
+    const atEnd = this.followEnd;
+    const previous = this.messages.get(message.id);
+    this.messages.set(message.id, merge(previous, message));
+    if (!this.redrawInPlace(message, previous)) this.renderAll();
+    if (atEnd || (!previous && message.direction === "out")) this.scrollToEnd();
+  }
+
+  redrawInPlace(message, previous) {
+    if (message.type === "reaction") return false; // its target's bubble changes; redraw the lot
+    const current = this.history.querySelector(`[data-message-id="${message.id}"]`);
+    if (!previous || !current) return false;
+    const reactions = reactionsByTarget(this.ordered());
+    current.replaceWith(renderMessage(this.messages.get(message.id), this.contextFor(message, reactions)));
+    return true;
+  }
+
+  async send(text, file) {
+    let body;
+    if (file) {
+      const form = new FormData();
+      form.append("text", text);
+      form.append("file", file, file.name);
+      body = { form };
+    } else {
+      body = { json: { text } };
+    }
+    const message = await post(`/api/v1/conversations/${this.conversation.id}/messages`, body);
+    this.upsert(message);
+  }
+
+  async retry(attachment) {
+    try {
+      await post(`/api/v1/attachments/${attachment.id}/retry`);
+      this.setAttachmentState(attachment.id, "pending");
+    } catch (error) {
+      const failure = error instanceof ApiError ? error.message : "The file could not be asked for again.";
+      this.setAttachmentState(attachment.id, "failed", failure);
+    }
+  }
+
+  setAttachmentState(attachmentId, state, error = null) {
+    for (const message of this.messages.values()) {
+      const attachment = message.attachments?.find((a) => a.id === attachmentId);
+      if (!attachment) continue;
+      const attachments = message.attachments.map((a) => (a.id === attachmentId ? { ...a, state, error } : a));
+      this.upsert({ ...message, attachments });
+    }
+  }
+
+  isAtEnd() {
+    const { scrollHeight, scrollTop, clientHeight } = this.history;
+    return scrollHeight - scrollTop - clientHeight < STICK_DISTANCE;
+  }
+
+  scrollToEnd() {
+    this.history.scrollTop = this.history.scrollHeight;
+    this.followEnd = true;
+  }
+
+  // Images load after the bubbles are drawn: a view that was at the end stays there while they grow.
+  keepAtEnd() {
+    if (this.followEnd) this.scrollToEnd();
+  }
+
+  /** Before the pane leaves the page (another tab shown): remember where the reader was. */
+  hidden() {
+    this.savedScroll = this.history.scrollTop;
+  }
+
+  /** Back on the page: a detached element forgets its scroll position, so put it back. */
+  shown() {
+    if (this.followEnd) this.scrollToEnd();
+    else this.history.scrollTop = this.savedScroll || 0;
+  }
+
+  focus() {
+    this.composer.focus();
+  }
+}
