@@ -1,9 +1,13 @@
 """Platform connectors: the only code that knows the platforms' field names."""
 
 from connectors.base import Connector
+from connectors.facebook import FacebookConnector
+from connectors.twitter import TwitterConnector
 from connectors.whatsapp import WhatsAppConnector
 
-REGISTRY: dict[str, Connector] = {connector.name: connector for connector in (WhatsAppConnector(),)}
+REGISTRY: dict[str, Connector] = {
+    connector.name: connector for connector in (WhatsAppConnector(), FacebookConnector(), TwitterConnector())
+}
 
 
 def get_connector(platform: str) -> Connector | None:

@@ -119,12 +119,17 @@ def _conversation_filters() -> list:
         filters.append(Conversation.last_message_at >= since)
     if until := _time_arg("until"):
         filters.append(Conversation.created_at <= until)
-    if args.get("q"):
-        pattern = f"%{args['q'].strip()}%"
+    if args.get("q", "").strip():
+        # A plain substring, case-insensitive: % and _ typed by an agent are characters, not wildcards.
+        words = args["q"].strip()
         filters.append(
             or_(
-                Conversation.contact.has(or_(Contact.name.ilike(pattern), Contact.phone.ilike(pattern))),
-                exists().where(and_(Message.conversation_id == Conversation.id, Message.text.ilike(pattern))),
+                Conversation.contact.has(
+                    or_(Contact.name.icontains(words, autoescape=True), Contact.phone.icontains(words, autoescape=True))
+                ),
+                exists().where(
+                    and_(Message.conversation_id == Conversation.id, Message.text.icontains(words, autoescape=True))
+                ),
             )
         )
     return filters
@@ -248,7 +253,6 @@ def send(conversation_id: int):
         raise ApiError(422, "text_too_long", f"This channel takes at most {limit} characters here.")
     now = utcnow()
     conversation.last_message_at = now
-    conversation.first_response_at = conversation.first_response_at or now
     if conversation.assignee_id is None and user.role == "agent":
         conversation.assignee_id = user.id
     session().add(message)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from connectors.base import InboundEvent
@@ -56,7 +57,9 @@ def ingest(platform: str, events: list[InboundEvent]) -> Outcome:
         )
     }
     outcome = Outcome()
-    for event in events:
+    # Locks are taken in one order by every transaction (identities by sender, then platform ids), so that
+    # two deliveries touching the same senders or messages wait for each other instead of deadlocking.
+    for event in sorted(events, key=_lock_order):
         account = accounts.get(event.account_ref)
         if event.kind == "unrouted" or account is None:
             reason = event.text if event.kind == "unrouted" else f"no channel account {event.account_ref!r}"
@@ -67,6 +70,27 @@ def ingest(platform: str, events: list[InboundEvent]) -> Outcome:
         elif event.kind == "status":
             _ingest_status(account, event, outcome)
     return outcome
+
+
+def _lock_order(event: InboundEvent) -> tuple:
+    if event.kind == "message":
+        return (0, event.account_ref or "", event.sender_ref or "")
+    if event.kind == "status":
+        return (1, event.account_ref or "", event.external_id or "")
+    return (2, "", "")
+
+
+def lock_platform_id(account_id: int, external_id: str) -> None:
+    """Serialise, on PostgreSQL, the transactions that store a platform message id and its statuses.
+
+    The send job stores the id while a status webhook for it may be in flight: without this lock each can
+    commit without seeing the other's uncommitted row, and the status is never applied. SQLite already runs
+    write transactions one at a time (BEGIN IMMEDIATE, db.py)."""
+    db = session()
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"{account_id}:{external_id}".encode()).digest()
+    db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest[:8], "big", signed=True)})
 
 
 def keep_unparsed(platform: str, reason: str, payload) -> None:
@@ -193,6 +217,7 @@ def _touch_conversation(conversation: Conversation, received_at, now) -> None:
 
 def _ingest_status(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> None:
     db = session()
+    lock_platform_id(account.id, event.external_id)
     receipt = {
         "account_id": account.id,
         "external_id": event.external_id,

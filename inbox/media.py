@@ -56,8 +56,10 @@ def base_type(mime_type: str | None) -> str:
     return (mime_type or "application/octet-stream").split(";")[0].strip().lower()
 
 
-def store(chunks, max_bytes: int) -> tuple[str, str, int]:
-    """Write chunks under MEDIA_DIR named by their sha256; returns (relative path, sha256 hex, size)."""
+def store(chunks, max_bytes: int, check=None) -> tuple[str, str, int]:
+    """Write chunks under MEDIA_DIR named by their sha256; returns (relative path, sha256 hex, size).
+
+    `check(sha256_hex)` may raise to refuse the file before it takes its place (nothing is kept then)."""
     root = Path(current_app.config["MEDIA_DIR"])
     root.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
@@ -69,7 +71,10 @@ def store(chunks, max_bytes: int) -> tuple[str, str, int]:
                     raise FileRejected(f"the file is larger than {max_bytes // (1024 * 1024)} MiB")
                 digest.update(chunk)
                 part.write(chunk)
+            if check is not None:
+                check(digest.hexdigest())
         except BaseException:
+            part.close()
             os.unlink(part.name)
             raise
     sha = digest.hexdigest()
@@ -102,6 +107,14 @@ def _platform_digest_matches(expected: str | None, sha_hex: str) -> bool:
         return True  # an unknown notation proves nothing either way
 
 
+def _check_digest(expected: str | None):
+    def check(sha_hex: str) -> None:
+        if not _platform_digest_matches(expected, sha_hex):
+            raise SendError("checksum", "the downloaded file does not match its checksum", retryable=True)
+
+    return check
+
+
 def fetch_attachment(attachment_id: int) -> None:
     """RQ job: download an inbound file, check it, store it; retried, then marked failed."""
     db = session()
@@ -111,27 +124,38 @@ def fetch_attachment(attachment_id: int) -> None:
     message = db.get(Message, attachment.message_id)
     conversation = db.get(Conversation, message.conversation_id)
     account = conversation.account
+    connector, settings = get_connector(account.platform), account_settings(account)
+    announced, expected, media_ref = attachment.mime_type, attachment.platform_sha256, attachment.media_ref
     attachment.attempts += 1
+    # Keep the attempt count, and hold no transaction during the download: on SQLite an open transaction
+    # holds the database's write lock (db.py), and a large file must not stop webhooks from being stored.
+    db.commit()
+    fetched = None
     try:
-        fetched = get_connector(account.platform).fetch_media(account_settings(account), attachment.media_ref)
-        mime = base_type(fetched.mime_type or attachment.mime_type)
-        if attachment.mime_type and mime.split("/")[0] != base_type(attachment.mime_type).split("/")[0]:
-            raise FileRejected(f"announced as {attachment.mime_type} but served as {mime}")
+        fetched = connector.fetch_media(settings, media_ref)
+        mime = base_type(fetched.mime_type or announced)
+        if announced and mime.split("/")[0] != base_type(announced).split("/")[0]:
+            raise FileRejected(f"announced as {announced} but served as {mime}")
         limit = current_app.config["MEDIA_MAX_BYTES"]
         if fetched.declared_size and fetched.declared_size > limit:
             raise FileRejected(f"the file is larger than {limit // (1024 * 1024)} MiB")
-        path, sha, size = store(fetched.chunks, limit)
-        if not _platform_digest_matches(attachment.platform_sha256, sha):
-            raise SendError("checksum", "the downloaded file does not match its checksum", retryable=True)
+        path, sha, size = store(fetched.chunks, limit, check=_check_digest(expected))
     except FileRejected as rejected:
         _finish(attachment, message, conversation, error=str(rejected))
         return
     except SendError as error:
         if error.retryable and jobs.retries_left() > 0:
-            db.commit()  # keep the attempt count
             raise
         _finish(attachment, message, conversation, error=error.message)
         return
+    except Exception as exc:
+        if jobs.retries_left() > 0:
+            raise
+        _finish(attachment, message, conversation, error=f"the file could not be stored ({type(exc).__name__})")
+        raise
+    finally:
+        if fetched is not None and fetched.close is not None:
+            fetched.close()
     attachment.path, attachment.sha256, attachment.size = path, sha, size
     attachment.mime_type = attachment.mime_type or mime
     _finish(attachment, message, conversation, error=None)
@@ -144,3 +168,4 @@ def _finish(attachment: Attachment, message: Message, conversation: Conversation
     attachment.error = error
     session().commit()
     message_event("message.updated", message, conversation)
+    session().commit()  # end the read the event's serialisation opened

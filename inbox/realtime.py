@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_socketio import SocketIO, join_room
 from socketio import RedisManager
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from inbox.db import session
 from inbox.models import Conversation, Message
@@ -73,36 +74,74 @@ def _emit(event: str, payload: dict, rooms: list[str]) -> None:
         log.exception("could not emit %s", event)
 
 
+_CONVERSATION_PAYLOAD_LOADS = (
+    joinedload(Conversation.account),
+    joinedload(Conversation.contact),
+    joinedload(Conversation.identity),
+    joinedload(Conversation.assignee),
+)
+
+
+def _conversation_payload(conversation: Conversation) -> dict:
+    return {"conversation_id": conversation.id, "conversation": conversation_json(conversation)}
+
+
+def _message_payload(message: Message, conversation: Conversation) -> dict:
+    return {"conversation_id": conversation.id, "message": message_json(message, conversation.contact)}
+
+
 def conversation_event(event: str, conversation: Conversation) -> None:
     """Announce conversation.created or conversation.updated."""
-    _emit(
-        event,
-        {"conversation_id": conversation.id, "conversation": conversation_json(conversation)},
-        conversation_rooms(conversation),
-    )
+    _emit(event, _conversation_payload(conversation), conversation_rooms(conversation))
 
 
 def message_event(event: str, message: Message, conversation: Conversation) -> None:
     """Announce message.created or message.updated."""
-    payload = {"conversation_id": conversation.id, "message": message_json(message, conversation.contact)}
-    _emit(event, payload, conversation_rooms(conversation))
+    _emit(event, _message_payload(message, conversation), conversation_rooms(conversation))
+
+
+def prepare(outcome) -> list[tuple[str, dict, list[str]]]:
+    """The events of an ingest outcome as (event, payload, rooms), read in the current transaction.
+
+    A webhook prepares them before its commit, from rows its transaction already holds, and emits after it:
+    no second transaction (on SQLite a second hold of the write lock) and no Redis round trip inside one."""
+    db = session()
+    messages = {}
+    for event, ids in (("message.created", outcome.new_messages), ("message.updated", outcome.changed_messages)):
+        if ids:
+            query = select(Message).where(Message.id.in_(ids)).options(joinedload(Message.attachments))
+            messages[event] = db.scalars(query).unique().all()
+    # One query for the conversations and what their payloads show, rather than a lazy load per relationship
+    # (ingest's own objects are usually gone: the session holds them by weak reference).
+    wanted = {*outcome.new_conversations, *outcome.changed_conversations}
+    wanted |= {m.conversation_id for found in messages.values() for m in found}
+    conversations = {}
+    if wanted:
+        query = select(Conversation).where(Conversation.id.in_(wanted)).options(*_CONVERSATION_PAYLOAD_LOADS)
+        conversations = {c.id: c for c in db.scalars(query).unique()}
+
+    events = []
+    for conversation_id in outcome.new_conversations:
+        found = conversations[conversation_id]
+        events.append(("conversation.created", _conversation_payload(found), conversation_rooms(found)))
+    for event in ("message.created", "message.updated"):
+        for message in messages.get(event, ()):
+            found = conversations[message.conversation_id]
+            events.append((event, _message_payload(message, found), conversation_rooms(found)))
+    for conversation_id in dict.fromkeys(outcome.changed_conversations):
+        found = conversations[conversation_id]
+        events.append(("conversation.updated", _conversation_payload(found), conversation_rooms(found)))
+    return events
+
+
+def publish(events: list[tuple[str, dict, list[str]]]) -> None:
+    """Emit prepared events (after the commit that stored what they describe)."""
+    for event, payload, rooms in events:
+        _emit(event, payload, rooms)
 
 
 def announce(outcome) -> None:
-    """Emit the events of an ingest outcome, after its commit."""
-    db = session()
-    conversations = {}
-
-    def conversation(conversation_id):
-        if conversation_id not in conversations:
-            conversations[conversation_id] = db.get(Conversation, conversation_id)
-        return conversations[conversation_id]
-
-    for conversation_id in outcome.new_conversations:
-        conversation_event("conversation.created", conversation(conversation_id))
-    for event, ids in (("message.created", outcome.new_messages), ("message.updated", outcome.changed_messages)):
-        for message in db.scalars(select(Message).where(Message.id.in_(ids))):
-            message_event(event, message, conversation(message.conversation_id))
-    for conversation_id in dict.fromkeys(outcome.changed_conversations):
-        conversation_event("conversation.updated", conversation(conversation_id))
-    db.commit()
+    """Emit the events of an ingest outcome, after its commit; the reads end before the first emit."""
+    events = prepare(outcome)
+    session().commit()
+    publish(events)

@@ -234,6 +234,15 @@ def graph_media_download(media_id: str):
 def phone_file(media_id: str):
     """A file the service sent to the phone, for the phone to show."""
     record = _media_record(media_id)
-    response = send_file(Path(current_app.config["MEDIA_DIR"]) / record["path"], mimetype=record["mime_type"])
+    # Served from the inbox's own origin, so only plain media plays inline: an HTML or JavaScript file would
+    # otherwise run as 'self' and pass the pages' Content-Security-Policy (same rule as /media/<id>).
+    inline = record["mime_type"] in media.INLINE_TYPES
+    response = send_file(
+        Path(current_app.config["MEDIA_DIR"]) / record["path"],
+        mimetype=record["mime_type"] if inline else "application/octet-stream",
+        as_attachment=not inline,
+        download_name=record.get("filename") or f"file-{media_id}",
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

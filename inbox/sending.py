@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import update
+
 from connectors import get_connector
 from connectors.base import OutboundFile, OutboundMessage, SendError
 from inbox import jobs
 from inbox.channels import account_settings
 from inbox.db import session, utcnow
-from inbox.ingest import apply_known_receipts
+from inbox.ingest import apply_known_receipts, lock_platform_id
 from inbox.media import absolute_path
 from inbox.models import Conversation, Message
 
@@ -37,7 +39,7 @@ def _outbound(message: Message, conversation: Conversation) -> OutboundMessage:
 
 def send_message(message_id: int) -> None:
     """RQ job: send one queued message; retried on transient errors, marked failed on final ones."""
-    from inbox.realtime import message_event
+    from inbox.realtime import conversation_event, message_event
 
     db = session()
     message = db.get(Message, message_id)
@@ -45,20 +47,45 @@ def send_message(message_id: int) -> None:
         return  # already handled: jobs are safe to run twice
     conversation = db.get(Conversation, message.conversation_id)
     account = conversation.account
+    connector, settings = get_connector(account.platform), account_settings(account)
+    outbound = _outbound(message, conversation)
+    # End the read transaction before the platform call: on SQLite an open transaction holds the database's
+    # write lock (db.py), and webhooks must not wait for WhatsApp's answer.
+    db.commit()
     try:
-        result = get_connector(account.platform).send(account_settings(account), _outbound(message, conversation))
+        result = connector.send(settings, outbound)
     except SendError as error:
         if error.retryable and jobs.retries_left() > 0:
             log.info("message %s: %s, will retry", message_id, error.code)
-            db.rollback()
             raise
         message.status, message.error_code, message.error_message = "failed", error.code, error.message
         db.commit()
         message_event("message.updated", message, conversation)
+        db.commit()  # end the read the event's serialisation opened
         return
+    answered = message.author_id is not None and _mark_first_response(conversation, message)
+    lock_platform_id(message.account_id, result.external_id)
     message.external_id, message.status, message.sent_at = result.external_id, "sent", utcnow()
     db.flush()
     apply_known_receipts(message)
-    db.commit()
     db.refresh(message)
+    if answered:
+        db.refresh(conversation)
+    db.commit()
     message_event("message.updated", message, conversation)
+    if answered:
+        conversation_event("conversation.updated", conversation)
+    db.commit()  # end the read the events' serialisation opened
+
+
+def _mark_first_response(conversation: Conversation, message: Message) -> bool:
+    """The conversation's first agent reply that went out answers it, as of when the agent sent it.
+
+    Not when it was queued: a reply WhatsApp refused (131047 outside the 24-hour window) answered nobody."""
+    statement = (
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.first_response_at.is_(None))
+        .values(first_response_at=message.created_at)
+        .execution_options(synchronize_session=False)
+    )
+    return session().execute(statement).rowcount > 0
