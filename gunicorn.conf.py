@@ -6,3 +6,6 @@ threads = 100
 graceful_timeout = 10
 timeout = 120
 accesslog = None
+# gunicorn's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl), shared by every
+# instance on the machine; the service does not use gunicornc.
+control_socket_disable = True

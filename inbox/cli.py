@@ -32,10 +32,14 @@ def initialise() -> str | None:
 
 def run_worker(burst: bool = False) -> None:
     """Work the job queue (with RQ's scheduler, which runs delayed retries) until stopped."""
-    from inbox import broker
+    from inbox import broker, jobs
+    from inbox.intake import process_pending
     from inbox.jobs import AppWorker
 
     worker = AppWorker([broker.queue()], connection=broker.connection(), app=current_app._get_current_object())
+    if current_app.config["INTAKE_MODE"] == "deferred":
+        # Deliveries kept while Redis or the worker was down are drained at start, not at the next delivery.
+        jobs.enqueue(process_pending)
     worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
 
 

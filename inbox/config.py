@@ -89,6 +89,9 @@ class Config:
         self.FIRST_RESPONSE_MINUTES = int(env.get("FIRST_RESPONSE_MINUTES", "15"))
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.SOCKETIO_MESSAGE_QUEUE = _flag(env.get("SOCKETIO_MESSAGE_QUEUE"))
+        # inline: a webhook is parsed and ingested before its 200; deferred: the signed body is stored as
+        # received and an RQ job ingests it (bench/README.md compares the two).
+        self.INTAKE_MODE = env.get("INTAKE_MODE", "deferred").strip().lower()
         self.TESTING = False
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -104,6 +107,8 @@ class Config:
 
     def check(self) -> None:
         """Refuse settings that cannot run safely together."""
+        if self.INTAKE_MODE not in ("inline", "deferred"):
+            raise RuntimeError(f"INTAKE_MODE must be inline or deferred, not {self.INTAKE_MODE!r}.")
         if self.SANDBOX and self.HAS_PLATFORM_CREDENTIALS:
             raise RuntimeError(
                 "SANDBOX=1 with real platform credentials set: the sandbox would fake a live channel. "

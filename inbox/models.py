@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inbox.db import Base, UTCDateTime, utcnow
@@ -214,3 +225,16 @@ class UnroutedDelivery(Base):
     account_ref: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict | None] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class InboundDelivery(Base):
+    """A signed webhook delivery kept exactly as received (INTAKE_MODE=deferred), until a job ingests it."""
+
+    __tablename__ = "inbound_deliveries"
+    __table_args__ = (Index("ix_inbound_deliveries_pending", "processed_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -103,7 +103,7 @@ def service():
         SANDBOX="0",
         PYTHONUNBUFFERED="1",
     )
-    log = open(instance / "service.log", "wb")  # noqa: SIM115  (closed below, after the processes)
+    log = open(instance / "service.log", "wb")  # closed below, after the processes
     launcher = subprocess.Popen(
         [sys.executable, "-m", "inbox.launcher"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -132,7 +132,7 @@ def _wait_until_healthy(base_url: str, launcher: subprocess.Popen, log_path: Pat
         try:
             if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still importing the app
             pass
         time.sleep(0.3)
     pytest.fail(f"the service did not answer /healthz in {timeout} s:\n{log_path.read_text(errors='replace')}")

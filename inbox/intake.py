@@ -1,0 +1,226 @@
+"""From a verified delivery to stored messages, inline in the webhook request or later in a job.
+
+INTAKE_MODE=inline parses and ingests inside the request. INTAKE_MODE=deferred keeps the signed body as
+received (one row, committed before the 200, in a transaction shared with the deliveries arriving at the
+same moment) and makes sure a drain job (`process_pending`) is queued; the drain ingests pending deliveries
+oldest first, each in its own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import threading
+import time
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from connectors import get_connector
+from inbox import broker, jobs, media, realtime
+from inbox.db import session, utcnow
+from inbox.ingest import Outcome, ingest, keep_unparsed
+from inbox.models import InboundDelivery
+
+log = logging.getLogger(__name__)
+DRAIN_FLAG = "inbox:intake:drain-queued"
+DRAIN_FLAG_SECONDS = 60  # a flag whose job was lost (Redis flushed, say) stops blocking after this
+DRAIN_BUDGET_SECONDS = 10.0
+KEEP_TIMEOUT_SECONDS = 30.0
+
+
+def ingest_payload(platform: str, payload: dict) -> Outcome | None:
+    """Parse and store a verified delivery in the caller's transaction; None when it was kept unparsed."""
+    try:
+        events = get_connector(platform).parse(payload)
+    except Exception:  # a shape no parser foresaw is kept whole, never dropped
+        log.exception("could not parse a %s delivery", platform)
+        keep_unparsed(platform, "the delivery could not be parsed", payload)
+        return None
+    return ingest(platform, events)
+
+
+def prepare_events(outcome: Outcome | None) -> list | None:
+    """The realtime events of an outcome, serialised before the commit; None if that failed (announced later)."""
+    if outcome is None:
+        return []
+    try:
+        return realtime.prepare(outcome)
+    except Exception:  # never let an event's serialisation cost the delivery
+        log.exception("could not prepare the events of a delivery")
+        return None
+
+
+def after_commit(outcome: Outcome | None, events: list | None = None) -> None:
+    """Queue the downloads and emit what changed, once the transaction is committed."""
+    if outcome is None:
+        return
+    try:
+        media.schedule_fetches(outcome.attachments_to_fetch)
+    except Exception:  # stored as pending; an agent can ask again, a sweep retries
+        log.exception("could not queue media downloads %s", outcome.attachments_to_fetch)
+    if events is None:
+        realtime.announce(outcome)
+    else:
+        realtime.publish(events)
+
+
+_KEEP = InboundDelivery.__table__.insert()  # built once: parameters go with execute(), not into .values()
+
+
+class GroupCommit:
+    """Writes the deliveries kept by every request thread of a process in shared transactions.
+
+    Each request hands its row to one writer thread and waits until the transaction holding it has
+    committed, so a 200 still means durably stored. While the writer commits one batch the next requests
+    queue up and go into the following one: at low rates a batch is one row, under load one commit (and
+    one pool checkout) serves dozens of deliveries, and on SQLite request threads no longer take turns at
+    the write lock."""
+
+    MAX_BATCH = 500
+    IDLE_SECONDS = 60.0  # the writer thread ends after this long without work; the next delivery restarts it
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def write(self, row: dict, timeout: float) -> None:
+        """Return once `row` is committed; raise what the transaction raised, or TimeoutError."""
+        done, failure = threading.Event(), []
+        self.queue.put((row, done, failure))
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="intake-group-commit", daemon=True)
+                self.thread.start()
+        if not done.wait(timeout):
+            raise TimeoutError(f"the delivery was not committed within {timeout} s")
+        if failure:
+            raise failure[0]
+
+    def _run(self) -> None:
+        while True:
+            try:
+                batch = [self.queue.get(timeout=self.IDLE_SECONDS)]
+            except queue.Empty:
+                with self.lock:  # a writer that puts a row after this check starts a new thread
+                    if self.queue.empty():
+                        self.thread = None
+                        return
+                continue
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._insert([row for row, _, _ in batch])
+            except Exception as exc:  # every request of the batch answers 500; the platform sends it again
+                log.exception("could not keep %d deliveries", len(batch))
+                for _, _, failure in batch:
+                    failure.append(exc)
+            for _, done, _ in batch:
+                done.set()
+
+    def _insert(self, rows: list[dict]) -> None:
+        if self.engine.dialect.name != "sqlite":
+            with self.engine.begin() as connection:
+                connection.execute(_KEEP, rows)
+            return
+        # SQLite has one write lock, which the worker takes for each delivery it ingests, back to back. Its
+        # busy handler sleeps longer and longer (up to 100 ms) between tries, and so misses the short gaps
+        # between the worker's transactions again and again; this thread asks every half millisecond instead.
+        deadline = time.monotonic() + KEEP_TIMEOUT_SECONDS
+        with self.engine.connect() as connection:
+            dbapi = connection.connection.driver_connection  # PRAGMAs outside SQLAlchemy's (immediate) begin
+            usual = dbapi.execute("PRAGMA busy_timeout").fetchone()[0]
+            dbapi.execute("PRAGMA busy_timeout = 1")
+            try:
+                while True:
+                    try:
+                        with connection.begin():
+                            connection.execute(_KEEP, rows)
+                        return
+                    except OperationalError as exc:
+                        if "locked" not in str(exc) or time.monotonic() > deadline:
+                            raise
+                    time.sleep(0.0005)
+            finally:
+                dbapi.execute(f"PRAGMA busy_timeout = {int(usual)}")
+
+
+def keep(platform: str, body: bytes) -> None:
+    """Store a verified delivery as received and return once it is committed (in a shared transaction)."""
+    writers = current_app.extensions.setdefault("intake_group_commit", {})
+    writer = writers.get(os.getpid())  # one per process: a thread does not survive a fork
+    if writer is None:
+        writer = writers[os.getpid()] = GroupCommit(current_app.extensions["db_engine"])
+    writer.write({"platform": platform, "body": body, "received_at": utcnow()}, KEEP_TIMEOUT_SECONDS)
+
+
+def schedule() -> None:
+    """After a commit of kept deliveries: make sure one drain job is queued.
+
+    One SET NX per delivery rather than one job each (an RQ enqueue costs half a bare request); the drain
+    clears the flag before it reads, so a delivery committed before the flag was seen is always read."""
+    connection = broker.connection()
+    try:
+        if connection.set(DRAIN_FLAG, "1", nx=True, ex=DRAIN_FLAG_SECONDS):
+            jobs.enqueue(process_pending)
+    except Exception:  # kept and committed: the next delivery's drain, or the worker's start, takes it
+        log.exception("could not queue the drain of kept deliveries")
+        try:
+            connection.delete(DRAIN_FLAG)
+        except Exception:
+            pass
+
+
+def process_delivery(delivery_id: int) -> bool:
+    """Ingest one kept delivery in a transaction of its own; False if it was already processed."""
+    db = session()
+    delivery = db.get(InboundDelivery, delivery_id, with_for_update=True)
+    if delivery is None or delivery.processed_at is not None:
+        db.rollback()
+        return False
+    outcome = ingest_payload(delivery.platform, json.loads(delivery.body))
+    delivery.processed_at = utcnow()
+    events = prepare_events(outcome)
+    db.commit()
+    after_commit(outcome, events)
+    return True
+
+
+def process_pending(budget_seconds: float = DRAIN_BUDGET_SECONDS) -> int:
+    """RQ job: ingest the pending deliveries oldest first, for up to `budget_seconds`; returns how many.
+
+    A delivery that fails is logged and left pending for the next drain, so that it cannot hold up the ones
+    behind it; a drain that runs out of time queues the next one (other jobs get their turn in between)."""
+    broker.connection().delete(DRAIN_FLAG)
+    db = session()
+    deadline = time.monotonic() + budget_seconds
+    done, after = 0, 0
+    while time.monotonic() < deadline:
+        ids = db.scalars(
+            select(InboundDelivery.id)
+            .where(InboundDelivery.processed_at.is_(None), InboundDelivery.id > after)
+            .order_by(InboundDelivery.id)
+            .limit(100)
+        ).all()
+        db.rollback()
+        if not ids:
+            return done
+        for delivery_id in ids:
+            after = delivery_id
+            try:
+                done += process_delivery(delivery_id)
+            except Exception:
+                db.rollback()
+                log.exception("could not ingest kept delivery %s; left for the next drain", delivery_id)
+            if time.monotonic() >= deadline:
+                break
+    jobs.enqueue(process_pending)
+    return done
