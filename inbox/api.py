@@ -11,13 +11,14 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import and_, exists, or_, select
 
 from connectors import get_connector
+from connectors.base import DIRECT, PRIVATE_REPLY, SendError
 from inbox import media
 from inbox.auth import api_user, authenticate, issue_token, require_roles
 from inbox.db import session, utcnow
 from inbox.errors import ApiError
 from inbox.extensions import limiter
 from inbox.models import REQUEST_TYPES, Attachment, Contact, Conversation, Message, UnroutedDelivery, User
-from inbox.serializers import conversation_json, iso, message_json, user_json
+from inbox.serializers import conversation_json, iso, message_json, reply_modes, user_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 READERS = ("agent", "supervisor", "admin")
@@ -194,13 +195,46 @@ def mark_read(conversation_id: int):
     return jsonify(conversation_json(conversation))
 
 
-def _reply_to_external_id(conversation: Conversation, reply_to) -> str | None:
-    if reply_to in (None, ""):
+def _reply_target(conversation: Conversation, reply_to, mode: str) -> Message | None:
+    """The message a reply answers: the one named, or for public and private replies the latest comment."""
+    db = session()
+    if reply_to not in (None, ""):
+        quoted = db.get(Message, int(reply_to), with_for_update=True) if str(reply_to).isdigit() else None
+        if quoted is None or quoted.conversation_id != conversation.id or not quoted.external_id:
+            raise ApiError(422, "bad_reply_to", "reply_to must be a delivered message of this conversation.")
+        return quoted
+    if mode == DIRECT:
         return None
-    quoted = session().get(Message, int(reply_to)) if str(reply_to).isdigit() else None
-    if quoted is None or quoted.conversation_id != conversation.id or not quoted.external_id:
-        raise ApiError(422, "bad_reply_to", "reply_to must be a delivered message of this conversation.")
-    return quoted.external_id
+    latest = db.scalars(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.direction == "in",
+            Message.external_id.is_not(None),
+            Message.removed_at.is_(None),
+        )
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+    if latest is None:
+        raise ApiError(422, "bad_reply_to", "There is no comment to answer in this conversation.")
+    return latest
+
+
+def _check_mode(conversation: Conversation, mode: str, target: Message | None) -> None:
+    """Refuse, before anything is stored, a reply the platform would refuse."""
+    modes = {m["mode"]: m for m in reply_modes(conversation)}
+    if mode not in modes:
+        allowed = ", ".join(modes)
+        raise ApiError(422, "mode_not_supported", f"This conversation takes these replies: {allowed}.")
+    connector = get_connector(conversation.account.platform)
+    since = target.sent_at if mode == PRIVATE_REPLY and target is not None else conversation.last_inbound_at
+    reason = connector.reply_refusal(since, utcnow(), mode)
+    if reason:
+        raise ApiError(422, "outside_window", reason)
+    if mode == PRIVATE_REPLY and target.private_replied_at is not None:
+        raise ApiError(422, "already_private_replied", "This comment already had its one private reply.")
 
 
 def _uploaded_attachment(message: Message) -> str:
@@ -234,6 +268,9 @@ def send(conversation_id: int):
     body = request.form if request.files or request.form else _json_body()
     text = (body.get("text") or "").strip() or None
     connector = get_connector(conversation.account.platform)
+    mode = body.get("mode") or reply_modes(conversation)[0]["mode"]
+    target = _reply_target(conversation, body.get("reply_to"), mode)
+    _check_mode(conversation, mode, target)
     message = Message(
         conversation_id=conversation.id,
         account_id=conversation.account_id,
@@ -242,7 +279,8 @@ def send(conversation_id: int):
         text=text,
         status="queued",
         author_id=user.id,
-        reply_to_external_id=_reply_to_external_id(conversation, body.get("reply_to")),
+        mode=mode,
+        reply_to_external_id=target.external_id if target else None,
     )
     if "file" in request.files:
         message.type = _uploaded_attachment(message)
@@ -252,6 +290,8 @@ def send(conversation_id: int):
     if text and len(text) > limit:
         raise ApiError(422, "text_too_long", f"This channel takes at most {limit} characters here.")
     now = utcnow()
+    if mode == PRIVATE_REPLY:
+        target.private_replied_at = now  # the platform allows one: claimed with the message, in one commit
     conversation.last_message_at = now
     if conversation.assignee_id is None and user.role == "agent":
         conversation.assignee_id = user.id
@@ -270,6 +310,37 @@ def send(conversation_id: int):
     response = jsonify(message_json(message, conversation.contact))
     response.status_code = 202
     return response
+
+
+@bp.post("/messages/<int:message_id>/hide")
+@require_roles("agent", "supervisor", "admin")
+def hide_message(message_id: int):
+    """Hide (or show again) a customer's public comment on the platform."""
+    from inbox.channels import account_settings
+    from inbox.realtime import message_event
+
+    body = _json_body()
+    hidden = body.get("hidden", True)
+    if not isinstance(hidden, bool):
+        raise ApiError(400, "bad_request", "hidden must be true or false.")
+    message = session().get(Message, message_id)
+    if message is None:
+        raise ApiError(404, "not_found", f"No message {message_id}.")
+    conversation = _conversation(message.conversation_id)
+    if message.direction != "in" or conversation.thread_ref is None or not message.external_id:
+        raise ApiError(422, "not_hideable", "Only a customer's public comment can be hidden.")
+    account = conversation.account
+    settings = account_settings(account)
+    session().commit()  # no transaction held over the platform call
+    try:
+        get_connector(account.platform).hide(settings, message.external_id, hidden)
+    except SendError as error:
+        status = 422 if error.code == "unsupported" else 502
+        raise ApiError(status, "platform_refused", error.message) from error
+    message.hidden = hidden
+    session().commit()
+    message_event("message.updated", message, conversation)
+    return jsonify(message_json(message, conversation.contact))
 
 
 @bp.post("/attachments/<int:attachment_id>/retry")

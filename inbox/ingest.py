@@ -61,19 +61,24 @@ def ingest(platform: str, events: list[InboundEvent]) -> Outcome:
     # two deliveries touching the same senders or messages wait for each other instead of deadlocking.
     for event in sorted(events, key=_lock_order):
         account = accounts.get(event.account_ref)
-        if event.kind == "unrouted" or account is None:
-            reason = event.text if event.kind == "unrouted" else f"no channel account {event.account_ref!r}"
+        if event.kind not in HANDLERS or account is None:
+            if event.kind == "unrouted":
+                reason = event.text
+            elif account is None:
+                reason = f"no channel account {event.account_ref!r}"
+            else:
+                reason = f"events of kind {event.kind!r} are not handled"
             _keep_unrouted(platform, event, reason)
             outcome.unrouted += 1
-        elif event.kind == "message":
-            _ingest_message(account, event, outcome)
-        elif event.kind == "status":
-            _ingest_status(account, event, outcome)
+        elif event.kind == "message" and event.direction == "out":
+            _ingest_echo(account, event, outcome)
+        else:
+            HANDLERS[event.kind](account, event, outcome)
     return outcome
 
 
 def _lock_order(event: InboundEvent) -> tuple:
-    if event.kind == "message":
+    if event.kind in ("message", "watermark"):
         return (0, event.account_ref or "", event.sender_ref or "")
     if event.kind == "status":
         return (1, event.account_ref or "", event.external_id or "")
@@ -130,29 +135,53 @@ def _identity_for(account: ChannelAccount, event: InboundEvent) -> ContactIdenti
                 db.flush()
         except IntegrityError:  # another delivery created it first
             identity = db.scalars(query).one()
-    elif event.sender_name and identity.display_name != event.sender_name:
+    elif event.direction == "in" and event.sender_name and identity.display_name != event.sender_name:
         identity.display_name = event.sender_name
         if not identity.contact.name:
             identity.contact.name = event.sender_name
+    if event.sender_handle and identity.handle != event.sender_handle:
+        identity.handle = event.sender_handle
     return identity
 
 
-def _open_conversation(account: ChannelAccount, identity: ContactIdentity, outcome: Outcome) -> Conversation:
-    """The identity's conversation that is not resolved, or a new one (a resolved one is never reopened)."""
-    db = session()
-    conversation = db.scalars(
-        select(Conversation)
-        .where(Conversation.identity_id == identity.id, Conversation.status != "resolved")
-        .order_by(Conversation.id.desc())
-        .limit(1)
+def _known_identity(account: ChannelAccount, sender_ref: str | None) -> ContactIdentity | None:
+    return session().scalars(
+        select(ContactIdentity)
+        .where(ContactIdentity.account_id == account.id, ContactIdentity.external_id == sender_ref)
+        .with_for_update()
     ).first()
+
+
+def _latest_conversation(identity: ContactIdentity, thread_ref: str | None, open_only: bool = True):
+    query = select(Conversation).where(Conversation.identity_id == identity.id)
+    query = query.where(
+        Conversation.thread_ref == thread_ref if thread_ref is not None else Conversation.thread_ref.is_(None)
+    )
+    if open_only:
+        query = query.where(Conversation.status != "resolved")
+    return session().scalars(query.order_by(Conversation.id.desc()).limit(1)).first()
+
+
+def _open_conversation(
+    account: ChannelAccount, identity: ContactIdentity, event: InboundEvent, outcome: Outcome
+) -> Conversation:
+    """The identity's unresolved conversation in the event's thread (a private chat, a post, an author's
+    mentions), or a new one: a resolved conversation is never reopened."""
+    conversation = _latest_conversation(identity, event.thread_ref)
     if conversation is None:
         conversation = Conversation(
-            account_id=account.id, contact_id=identity.contact_id, identity_id=identity.id, status="open"
+            account_id=account.id,
+            contact_id=identity.contact_id,
+            identity_id=identity.id,
+            status="open",
+            thread_ref=event.thread_ref,
+            thread=dict(event.thread) or None,
         )
-        db.add(conversation)
-        db.flush()
+        session().add(conversation)
+        session().flush()
         outcome.new_conversations.append(conversation.id)
+    elif event.thread and not conversation.thread:
+        conversation.thread = dict(event.thread)
     return conversation
 
 
@@ -164,16 +193,30 @@ def _ingest_message(account: ChannelAccount, event: InboundEvent, outcome: Outco
     )
     if exists:
         return
-    conversation = _open_conversation(account, identity, outcome)
+    conversation = _open_conversation(account, identity, event, outcome)
     now = utcnow()
     received_at = event.sent_at or now
+    message_id = _insert_message(account, conversation, event, now)
+    if message_id is None:
+        return
+    _touch_conversation(conversation, received_at, now)
+    outcome.new_messages.append(message_id)
+    if conversation.id not in outcome.new_conversations:
+        outcome.changed_conversations.append(conversation.id)
+    _add_attachments(message_id, event, outcome)
+
+
+def _insert_message(account: ChannelAccount, conversation: Conversation, event: InboundEvent, now) -> int | None:
+    """Insert the event's message unless its platform id is already stored; its id, or None."""
     values = {
         "conversation_id": conversation.id,
         "account_id": account.id,
         "direction": event.direction,
         "type": event.type,
         "text": event.text,
-        "status": "received",
+        "status": "received" if event.direction == "in" else "sent",
+        "author_label": event.author_label,
+        "hidden": False,
         "external_id": event.external_id,
         "reply_to_external_id": event.reply_to,
         "data": dict(event.data) or None,
@@ -185,9 +228,11 @@ def _ingest_message(account: ChannelAccount, event: InboundEvent, outcome: Outco
         "updated_at": now,
     }
     statement = insert_ignoring_conflicts(Message, values, ["account_id", "external_id"]).returning(Message.id)
-    message_id = db.scalar(statement)
-    if message_id is None:
-        return
+    return session().scalar(statement)
+
+
+def _add_attachments(message_id: int, event: InboundEvent, outcome: Outcome) -> None:
+    db = session()
     for attachment in event.attachments:
         row = Attachment(
             message_id=message_id,
@@ -200,10 +245,100 @@ def _ingest_message(account: ChannelAccount, event: InboundEvent, outcome: Outco
         db.add(row)
         db.flush()
         outcome.attachments_to_fetch.append(row.id)
-    _touch_conversation(conversation, received_at, now)
+
+
+def _ingest_echo(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> None:
+    """An outbound message the platform reports: ours (matched by platform id or our reference) is stored
+    once; one typed outside the service (the Page's inbox, the X app) is stored as outbound by its label."""
+    db = session()
+    identity = _identity_for(account, event)
+    lock_platform_id(account.id, event.external_id)
+    if db.scalar(select(Message.id).where(Message.account_id == account.id, Message.external_id == event.external_id)):
+        return
+    if event.client_ref and event.client_ref.isdigit():
+        ours = db.get(Message, int(event.client_ref), with_for_update=True)
+        if ours is not None and ours.account_id == account.id and ours.direction == "out":
+            if ours.external_id is None:  # the echo beat the send job: the job finds the id stored
+                ours.external_id = event.external_id
+                ours.status = "sent" if ours.status == "queued" else ours.status
+                outcome.changed_messages.append(ours.id)
+            return
+    conversation = _latest_conversation(identity, event.thread_ref) or _latest_conversation(
+        identity, event.thread_ref, open_only=False
+    )
+    if conversation is None:
+        conversation = _open_conversation(account, identity, event, outcome)
+    now = utcnow()
+    message_id = _insert_message(account, conversation, event, now)
+    if message_id is None:
+        return
+    conversation.last_message_at = max(conversation.last_message_at or now, now)
     outcome.new_messages.append(message_id)
     if conversation.id not in outcome.new_conversations:
         outcome.changed_conversations.append(conversation.id)
+    _add_attachments(message_id, event, outcome)
+
+
+def _ingest_watermark(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> None:
+    """Every outbound message to the sender sent up to the watermark moves forward to its status."""
+    identity = _known_identity(account, event.sender_ref)
+    if identity is None or event.sent_at is None:
+        return
+    conversations = select(Conversation.id).where(Conversation.identity_id == identity.id)
+    statement = (
+        update(Message)
+        .where(
+            Message.conversation_id.in_(conversations),
+            Message.direction == "out",
+            Message.sent_at <= event.sent_at,
+            Message.status.in_(ADVANCES_FROM[event.status]),
+        )
+        .values(status=event.status, updated_at=utcnow())
+        .returning(Message.id)
+        .execution_options(synchronize_session=False)
+    )
+    outcome.changed_messages.extend(session().scalars(statement).all())
+    for external_id in event.data.get("external_ids") or ():
+        moved = advance_status(account.id, external_id, event.status)
+        if moved:
+            outcome.changed_messages.append(moved)
+
+
+def _stored_message(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> Message | None:
+    message = session().scalars(
+        select(Message)
+        .where(Message.account_id == account.id, Message.external_id == event.external_id)
+        .with_for_update()
+    ).first()
+    if message is None:  # an edit or removal of something never delivered to us is kept for admins
+        _keep_unrouted(account.platform, event, f"{event.kind} of unknown message {event.external_id!r}")
+        outcome.unrouted += 1
+    return message
+
+
+def _ingest_edit(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> None:
+    """A new text for a stored message; earlier versions stay in its history."""
+    message = _stored_message(account, event, outcome)
+    if message is None or message.text == event.text:
+        return
+    data = dict(message.data or {})
+    previous = {"text": message.text, "at": _iso(message.edited_at or message.sent_at)}
+    data["history"] = [*data.get("history", []), previous]
+    message.data, message.text, message.edited_at = data, event.text, event.sent_at or utcnow()
+    outcome.changed_messages.append(message.id)
+
+
+def _ingest_removal(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> None:
+    """The author deleted a message: it stays, marked removed."""
+    message = _stored_message(account, event, outcome)
+    if message is None or message.removed_at is not None:
+        return
+    message.removed_at = event.sent_at or utcnow()
+    outcome.changed_messages.append(message.id)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _touch_conversation(conversation: Conversation, received_at, now) -> None:
@@ -232,6 +367,15 @@ def _ingest_status(account: ChannelAccount, event: InboundEvent, outcome: Outcom
     message_id = advance_status(account.id, event.external_id, event.status, event.error_code, event.error_message)
     if message_id:
         outcome.changed_messages.append(message_id)
+
+
+HANDLERS = {
+    "message": _ingest_message,
+    "status": _ingest_status,
+    "watermark": _ingest_watermark,
+    "edit": _ingest_edit,
+    "removal": _ingest_removal,
+}
 
 
 def advance_status(account_id: int, external_id: str, status: str, error_code=None, error_message=None) -> int | None:

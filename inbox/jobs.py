@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from flask import current_app
@@ -27,6 +28,18 @@ def retries_left() -> int:
     """How many retries the running job has after this attempt (0 outside a job)."""
     job = get_current_job()
     return (job.retries_left or 0) if job is not None else 0
+
+
+def wait_before_retry(seconds: float | None) -> None:
+    """Make the running job's next retry wait at least `seconds` (a platform's Retry-After or reset time)."""
+    job = get_current_job()
+    if job is None or not seconds or not job.retries_left or not job.retry_intervals:
+        return
+    index = max(len(job.retry_intervals) - job.retries_left, 0)
+    intervals = list(job.retry_intervals)
+    if index < len(intervals):
+        intervals[index] = max(intervals[index], int(math.ceil(seconds)))
+        job.retry_intervals = intervals
 
 
 class AppWorker(SimpleWorker):

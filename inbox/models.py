@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -112,6 +113,7 @@ class ContactIdentity(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
     external_id: Mapped[str] = mapped_column(String(128))
     display_name: Mapped[str | None] = mapped_column(String(200))
+    handle: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contact: Mapped[Contact] = relationship()
@@ -124,6 +126,7 @@ class Conversation(Base):
         Index("ix_conversations_status_last", "status", "last_message_at"),
         Index("ix_conversations_last", "last_message_at", "id"),
         Index("ix_conversations_identity_status", "identity_id", "status"),
+        Index("ix_conversations_identity_thread", "identity_id", "thread_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,6 +134,9 @@ class Conversation(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
     identity_id: Mapped[int] = mapped_column(ForeignKey("contact_identities.id"))
     status: Mapped[str] = mapped_column(String(20), default="open")
+    # A public thread (a Page post, an author's X mentions); None for private conversations.
+    thread_ref: Mapped[str | None] = mapped_column(String(200))
+    thread: Mapped[dict | None] = mapped_column(JSON)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     request_type: Mapped[str | None] = mapped_column(String(20))
     case_number: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -168,6 +174,13 @@ class Message(Base):
     data: Mapped[dict | None] = mapped_column(JSON)
     raw: Mapped[dict | None] = mapped_column(JSON)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Who wrote an outbound message the service did not send ("Page inbox", "X app").
+    author_label: Mapped[str | None] = mapped_column(String(100))
+    mode: Mapped[str | None] = mapped_column(String(20))
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    private_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error_code: Mapped[str | None] = mapped_column(String(40))
     error_message: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

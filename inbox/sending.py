@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 
 from connectors import get_connector
-from connectors.base import OutboundFile, OutboundMessage, SendError
+from connectors.base import DIRECT, PRIVATE_REPLY, OutboundFile, OutboundMessage, SendError
 from inbox import jobs
 from inbox.channels import account_settings
 from inbox.db import session, utcnow
 from inbox.ingest import apply_known_receipts, lock_platform_id
 from inbox.media import absolute_path
-from inbox.models import Conversation, Message
+from inbox.models import Attachment, Conversation, Message
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,13 @@ def _outbound(message: Message, conversation: Conversation) -> OutboundMessage:
             filename=attachment.filename or "file",
         )
     return OutboundMessage(
-        to=conversation.identity.external_id, text=message.text, file=file, reply_to=message.reply_to_external_id
+        to=conversation.identity.external_id,
+        text=message.text,
+        file=file,
+        reply_to=message.reply_to_external_id,
+        mode=message.mode or DIRECT,
+        last_inbound_at=conversation.last_inbound_at,
+        ref=str(message.id),
     )
 
 
@@ -57,15 +63,22 @@ def send_message(message_id: int) -> None:
     except SendError as error:
         if error.retryable and jobs.retries_left() > 0:
             log.info("message %s: %s, will retry", message_id, error.code)
+            jobs.wait_before_retry(error.retry_after)
             raise
         message.status, message.error_code, message.error_message = "failed", error.code, error.message
+        if message.mode == PRIVATE_REPLY:
+            _release_private_reply(message)
         db.commit()
         message_event("message.updated", message, conversation)
         db.commit()  # end the read the event's serialisation opened
         return
     answered = message.author_id is not None and _mark_first_response(conversation, message)
     lock_platform_id(message.account_id, result.external_id)
-    message.external_id, message.status, message.sent_at = result.external_id, "sent", utcnow()
+    _absorb_echo(message, result.external_id)
+    message.external_id, message.sent_at = result.external_id, utcnow()
+    message.status = "sent" if message.status == "queued" else message.status
+    if result.other_external_ids:
+        message.data = {**(message.data or {}), "other_external_ids": list(result.other_external_ids)}
     db.flush()
     apply_known_receipts(message)
     db.refresh(message)
@@ -76,6 +89,34 @@ def send_message(message_id: int) -> None:
     if answered:
         conversation_event("conversation.updated", conversation)
     db.commit()  # end the read the events' serialisation opened
+
+
+def _release_private_reply(message: Message) -> None:
+    """A private reply that never left does not use up the comment's one private reply."""
+    session().execute(
+        update(Message)
+        .where(Message.account_id == message.account_id, Message.external_id == message.reply_to_external_id)
+        .values(private_replied_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _absorb_echo(message: Message, external_id: str) -> None:
+    """The platform's echo of this very send may have been stored first (X echoes carry no reference of
+    ours): that copy gives way to the message the agent wrote."""
+    db = session()
+    echoes = db.scalars(
+        select(Message.id).where(
+            Message.account_id == message.account_id,
+            Message.external_id == external_id,
+            Message.id != message.id,
+            Message.author_id.is_(None),
+            Message.direction == "out",
+        )
+    ).all()
+    if echoes:
+        db.execute(delete(Attachment).where(Attachment.message_id.in_(echoes)))
+        db.execute(delete(Message).where(Message.id.in_(echoes)).execution_options(synchronize_session=False))
 
 
 def _mark_first_response(conversation: Conversation, message: Message) -> bool:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from connectors import get_connector
+from connectors.base import DIRECT
+from inbox.db import utcnow
 from inbox.models import Attachment, Contact, Conversation, Message, User
 
 
@@ -40,7 +43,9 @@ def conversation_json(conversation: Conversation) -> dict:
         "account": {"id": account.id, "name": account.name, "sandbox": account.sandbox},
         "status": conversation.status,
         "contact": contact_json(conversation.contact),
-        "handle": conversation.identity.external_id,
+        "handle": conversation.identity.handle or conversation.identity.external_id,
+        "thread": conversation.thread or ({"id": conversation.thread_ref} if conversation.thread_ref else None),
+        "reply_modes": reply_modes(conversation),
         "assignee": user_json(conversation.assignee),
         "request_type": conversation.request_type,
         "case_number": conversation.case_number,
@@ -51,6 +56,20 @@ def conversation_json(conversation: Conversation) -> dict:
         "first_response_due_at": iso(conversation.first_response_due_at),
         "first_response_at": iso(conversation.first_response_at),
     }
+
+
+def reply_modes(conversation: Conversation) -> list[dict]:
+    """How an agent can answer now: private chats take direct messages, public threads public or private
+    replies; each with the platform's refusal, shown before the agent types."""
+    connector = get_connector(conversation.account.platform)
+    public = conversation.thread_ref is not None
+    modes = [m for m in connector.REPLY_MODES if (m != DIRECT) == public] or [DIRECT]
+    now = utcnow()
+    result = []
+    for mode in modes:
+        reason = connector.reply_refusal(conversation.last_inbound_at, now, mode)
+        result.append({"mode": mode, "allowed": reason is None, "reason": reason})
+    return result
 
 
 def attachment_json(attachment: Attachment) -> dict:
@@ -67,8 +86,10 @@ def attachment_json(attachment: Attachment) -> dict:
 
 
 def message_json(message: Message, contact: Contact | None = None) -> dict:
-    if message.direction == "out":
-        author = {"type": "user", **user_json(message.author)} if message.author else {"type": "system"}
+    if message.direction == "out" and message.author:
+        author = {"type": "user", **user_json(message.author)}
+    elif message.direction == "out":
+        author = {"type": "external", "name": message.author_label} if message.author_label else {"type": "system"}
     else:
         author = {"type": "contact", "id": contact.id if contact else None, "name": contact.name if contact else None}
     return {
@@ -83,6 +104,12 @@ def message_json(message: Message, contact: Contact | None = None) -> dict:
         "error": {"code": message.error_code, "message": message.error_message} if message.error_code else None,
         "external_id": message.external_id,
         "reply_to_external_id": message.reply_to_external_id,
+        "mode": message.mode,
+        "edited_at": iso(message.edited_at),
+        "history": (message.data or {}).get("history", []),
+        "removed_at": iso(message.removed_at),
+        "hidden": bool(message.hidden),
+        "private_replied": message.private_replied_at is not None,
         "sent_at": iso(message.sent_at),
         "created_at": iso(message.created_at),
         "author": author,

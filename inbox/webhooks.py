@@ -38,7 +38,7 @@ def _connector(platform: str):
 def handshake(platform: str):
     """The platform's verification GET."""
     connector = _connector(platform)
-    tokens = [a.secrets.get("verify_token") for a in accounts_of(platform)]
+    tokens = [a.secrets.get(connector.CHALLENGE_SECRET) for a in accounts_of(platform)]
     status, body, mimetype = connector.challenge(request.args, tokens)
     session().commit()
     return Response(body, status=status, mimetype=mimetype)

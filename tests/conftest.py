@@ -194,3 +194,66 @@ def run_jobs(app):
         worker.work(burst=True, with_scheduler=False)
 
     return run
+
+
+PAGE_ID = "581234567890123"  # the Page of the messenger/ and facebook_feed/ fixtures
+X_ACCOUNT_ID = "1587234567890123456"  # for_user_id of the twitter/ fixtures
+X_CONSUMER_SECRET = "test_consumer_secret_AtlasShop_0123456789"  # the fixtures README's X test secret
+X_API = "https://x.test"
+
+
+@pytest.fixture
+def facebook_account(app, db):
+    from inbox.models import ChannelAccount
+
+    account = ChannelAccount(
+        platform="facebook",
+        external_id=PAGE_ID,
+        name="Facebook test",
+        secrets={"token": "page-token", "app_secret": APP_SECRET, "verify_token": "fb-verify"},
+    )
+    db.add(account)
+    db.commit()
+    return account
+
+
+@pytest.fixture
+def twitter_account(app, db):
+    from inbox.models import ChannelAccount
+
+    account = ChannelAccount(
+        platform="twitter",
+        external_id=X_ACCOUNT_ID,
+        name="X test",
+        api_base_url=X_API,
+        secrets={
+            "consumer_key": "consumer-key",
+            "app_secret": X_CONSUMER_SECRET,
+            "access_token": "access-token",
+            "access_token_secret": "access-secret",
+        },
+    )
+    db.add(account)
+    db.commit()
+    return account
+
+
+def x_signature(body: bytes, secret: str = X_CONSUMER_SECRET) -> str:
+    import base64
+
+    return "sha256=" + base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+@pytest.fixture
+def post_x_webhook(client):
+    """Post raw bytes to the X webhook route, signed with the fixtures' consumer secret."""
+
+    def post(body: bytes, signature: str | None = "sign"):
+        headers = {"Content-Type": "application/json"}
+        if signature == "sign":
+            headers["x-twitter-webhooks-signature"] = x_signature(body)
+        elif signature is not None:
+            headers["x-twitter-webhooks-signature"] = signature
+        return client.post("/webhooks/twitter", data=body, headers=headers)
+
+    return post
