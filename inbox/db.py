@@ -88,8 +88,16 @@ def session() -> Session:
     return g.db_session
 
 
-def insert_ignoring_conflicts(model, values: dict, conflict_columns: list[str]):
-    """An INSERT that does nothing when a unique key already exists (returns the statement)."""
+_INSERTS: dict = {}
+
+
+def insert_ignoring_conflicts(model, conflict_columns: tuple[str, ...], returning=None):
+    """An INSERT that does nothing when a unique key already exists; built once per dialect, its values go
+    with execute() so that SQLAlchemy compiles it once rather than on every row."""
     dialect = session().get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+    key = (dialect, model, conflict_columns, returning)
+    if key not in _INSERTS:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
+        _INSERTS[key] = statement.returning(returning) if returning is not None else statement
+    return _INSERTS[key]

@@ -227,8 +227,8 @@ def _insert_message(account: ChannelAccount, conversation: Conversation, event: 
         "created_at": now,
         "updated_at": now,
     }
-    statement = insert_ignoring_conflicts(Message, values, ["account_id", "external_id"]).returning(Message.id)
-    return session().scalar(statement)
+    statement = insert_ignoring_conflicts(Message, ("account_id", "external_id"), returning=Message.id)
+    return session().scalar(statement, values)
 
 
 def _add_attachments(message_id: int, event: InboundEvent, outcome: Outcome) -> None:
@@ -363,7 +363,7 @@ def _ingest_status(account: ChannelAccount, event: InboundEvent, outcome: Outcom
         "raw": dict(event.raw),
         "created_at": utcnow(),
     }
-    db.execute(insert_ignoring_conflicts(DeliveryReceipt, receipt, ["account_id", "external_id", "status"]))
+    db.execute(insert_ignoring_conflicts(DeliveryReceipt, ("account_id", "external_id", "status")), receipt)
     message_id = advance_status(account.id, event.external_id, event.status, event.error_code, event.error_message)
     if message_id:
         outcome.changed_messages.append(message_id)

@@ -83,8 +83,9 @@ class GroupCommit:
     MAX_BATCH = 500
     IDLE_SECONDS = 60.0  # the writer thread ends after this long without work; the next delivery restarts it
 
-    def __init__(self, engine):
-        self.engine = engine
+    def __init__(self, app):
+        self.app = app
+        self.engine = app.extensions["db_engine"]
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
@@ -125,6 +126,9 @@ class GroupCommit:
                     failure.append(exc)
             for _, done, _ in batch:
                 done.set()
+            if not batch[0][2]:
+                with self.app.app_context():
+                    schedule()  # once per committed batch, not once per delivery
 
     def _insert(self, rows: list[dict]) -> None:
         if self.engine.dialect.name != "sqlite":
@@ -158,7 +162,7 @@ def keep(platform: str, body: bytes) -> None:
     writers = current_app.extensions.setdefault("intake_group_commit", {})
     writer = writers.get(os.getpid())  # one per process: a thread does not survive a fork
     if writer is None:
-        writer = writers[os.getpid()] = GroupCommit(current_app.extensions["db_engine"])
+        writer = writers[os.getpid()] = GroupCommit(current_app._get_current_object())
     writer.write({"platform": platform, "body": body, "received_at": utcnow()}, KEEP_TIMEOUT_SECONDS)
 
 

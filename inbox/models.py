@@ -172,7 +172,7 @@ class Message(Base):
     reply_to_external_id: Mapped[str | None] = mapped_column(String(200))
     # Type-specific fields (location, shared contacts, button ids, referral...) in one shape.
     data: Mapped[dict | None] = mapped_column(JSON)
-    raw: Mapped[dict | None] = mapped_column(JSON)
+    raw: Mapped[dict | None] = mapped_column(JSON, deferred=True)  # loaded only when asked for
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Who wrote an outbound message the service did not send ("Page inbox", "X app").
     author_label: Mapped[str | None] = mapped_column(String(100))

@@ -13,18 +13,10 @@ from inbox import intake
 from inbox.channels import accounts_of
 from inbox.db import session
 from inbox.errors import error_response
-from inbox.extensions import limiter
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 SECRETS_TTL = 5.0
-
-
-@limiter.request_filter
-def _not_rate_limited() -> bool:
-    # Deliveries are signed and a 429 would only make the platform retry: no limit applies to them, and
-    # Flask-Limiter is told so up front instead of resolving limits on every delivery.
-    return request.blueprint == "webhooks"
 
 
 def _connector(platform: str):
@@ -86,8 +78,7 @@ def receive(platform: str):
         session().rollback()
         return error_response(400, "not_json", "The body is not a JSON object.")
     if current_app.config["INTAKE_MODE"] == "deferred":
-        intake.keep(platform, body)  # committed when it returns
-        intake.schedule()
+        intake.keep(platform, body)  # committed when it returns; the writer queues the drain job
         return jsonify({"status": "stored"})
     outcome = intake.ingest_payload(platform, payload)
     events = intake.prepare_events(outcome)
