@@ -306,6 +306,8 @@ def send(conversation_id: int):
         message_event("message.created", message, conversation)
         raise ApiError(503, "queue_unavailable", message.error_message) from exc
     message_event("message.created", message, conversation)
+    if mode == PRIVATE_REPLY:
+        message_event("message.updated", target, conversation)  # its one private reply is taken
     conversation_event("conversation.updated", conversation)
     response = jsonify(message_json(message, conversation.contact))
     response.status_code = 202

@@ -24,7 +24,7 @@ def error_response(status: int, code: str, message: str):
 
 
 def _wants_json() -> bool:
-    return request.path.startswith(("/api/", "/webhooks/", "/healthz", "/sandbox/api", "/sandbox/graph"))
+    return request.path.startswith(("/api/", "/webhooks/", "/healthz", "/sandbox/api", "/sandbox/graph", "/sandbox/x/"))
 
 
 def init_app(app) -> None:

@@ -251,7 +251,6 @@ def _ingest_echo(account: ChannelAccount, event: InboundEvent, outcome: Outcome)
     """An outbound message the platform reports: ours (matched by platform id or our reference) is stored
     once; one typed outside the service (the Page's inbox, the X app) is stored as outbound by its label."""
     db = session()
-    identity = _identity_for(account, event)
     lock_platform_id(account.id, event.external_id)
     if db.scalar(select(Message.id).where(Message.account_id == account.id, Message.external_id == event.external_id)):
         return
@@ -263,6 +262,7 @@ def _ingest_echo(account: ChannelAccount, event: InboundEvent, outcome: Outcome)
                 ours.status = "sent" if ours.status == "queued" else ours.status
                 outcome.changed_messages.append(ours.id)
             return
+    identity = _identity_for(account, event)
     conversation = _latest_conversation(identity, event.thread_ref) or _latest_conversation(
         identity, event.thread_ref, open_only=False
     )
@@ -281,6 +281,10 @@ def _ingest_echo(account: ChannelAccount, event: InboundEvent, outcome: Outcome)
 
 def _ingest_watermark(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> None:
     """Every outbound message to the sender sent up to the watermark moves forward to its status."""
+    for external_id in event.data.get("external_ids") or ():
+        moved = advance_status(account.id, external_id, event.status)
+        if moved:
+            outcome.changed_messages.append(moved)
     identity = _known_identity(account, event.sender_ref)
     if identity is None or event.sent_at is None:
         return
@@ -298,10 +302,6 @@ def _ingest_watermark(account: ChannelAccount, event: InboundEvent, outcome: Out
         .execution_options(synchronize_session=False)
     )
     outcome.changed_messages.extend(session().scalars(statement).all())
-    for external_id in event.data.get("external_ids") or ():
-        moved = advance_status(account.id, external_id, event.status)
-        if moved:
-            outcome.changed_messages.append(moved)
 
 
 def _stored_message(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> Message | None:

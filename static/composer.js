@@ -1,27 +1,50 @@
-// The reply box of a conversation: text, one file, Enter to send, Shift+Enter for a new line.
+// The reply box of a conversation: how the reply goes out (the conversation's reply modes, an explicit choice),
+// what it answers, and the text with one file; Enter sends, Shift+Enter starts a new line. A reply the platform
+// no longer allows shows its reason instead of the text box, before the agent types.
 
 import { autoText, el, icon } from "./dom.js";
 import { fileSize } from "./format.js";
+import { messageSummary } from "./messages.js";
 
-/** Build a composer; `send(text, file)` returns a promise that rejects with an ApiError to show. */
-export function createComposer(send) {
+export const MODE_LABELS = { direct: "Message", public_reply: "Reply publicly", private_reply: "Reply privately" };
+const MODE_ICONS = { direct: "send", public_reply: "globe", private_reply: "lock" };
+const PLACEHOLDERS = {
+  direct: "Write a reply…",
+  public_reply: "Write a public reply, seen by everyone…",
+  private_reply: "Write a private message to the author…",
+};
+const ALREADY_PRIVATE = "This comment already had its private reply: Facebook allows only one. "
+  + "Answer publicly, or in Messenger once the customer writes there.";
+
+/**
+ * Build a composer. `send(text, file, mode)` returns a promise that rejects with an ApiError to show;
+ * `canAttach(mode)` says whether files go with a mode; `onClearTarget()` goes back to the default target.
+ */
+export function createComposer({ send, canAttach = () => true, onClearTarget = () => {} }) {
   const textarea = el("textarea", {
-    class: "composer-text", rows: 1, dir: "auto", placeholder: "Write a reply…", title: "Enter sends, Shift+Enter starts a new line",
-    "aria-label": "Reply",
+    class: "composer-text", rows: 1, dir: "auto", placeholder: PLACEHOLDERS.direct,
+    title: "Enter sends, Shift+Enter starts a new line", "aria-label": "Reply",
   });
   const fileInput = el("input", { type: "file", class: "visually-hidden", tabindex: "-1", "aria-hidden": "true" });
   const attach = el("button", { type: "button", class: "icon-button", title: "Attach a file", "aria-label": "Attach a file" },
     icon("paperclip"));
   const sendButton = el("button", { type: "submit", class: "button-primary send-button", title: "Send (Enter)" },
     icon("send"), el("span", {}, "Send"));
+  const modes = el("div", { class: "reply-modes", role: "radiogroup", "aria-label": "How to reply", hidden: true });
+  const target = el("div", { class: "reply-target", hidden: true });
+  const refusal = el("div", { class: "composer-refusal", role: "note", hidden: true });
   const chip = el("div", { class: "file-chip", hidden: true });
   const error = el("div", { class: "composer-error", role: "alert", hidden: true });
-  const form = el("form", { class: "composer" }, error, chip,
-    el("div", { class: "composer-row" }, attach, fileInput, textarea, sendButton));
+  const row = el("div", { class: "composer-row" }, attach, fileInput, textarea, sendButton);
+  const form = el("form", { class: "composer" }, modes, target, refusal, error, chip, row);
 
   let file = null;
-  const setFile = (chosen) => {
-    file = chosen || null;
+  let available = [{ mode: "direct", allowed: true, reason: null }];
+  let chosen = "direct";
+  let answering = null; // {message, explicit}: the comment or tweet a public or private reply answers
+
+  const setFile = (picked) => {
+    file = picked || null;
     chip.hidden = !file;
     chip.replaceChildren();
     if (!file) return;
@@ -39,13 +62,62 @@ export function createComposer(send) {
     textarea.style.height = `${Math.min(textarea.scrollHeight, 200)}px`;
   };
 
+  /** Why the chosen mode cannot be used now, or null. */
+  const refusalReason = () => {
+    const option = available.find((m) => m.mode === chosen);
+    if (option && !option.allowed) return option.reason || "This reply is not possible now.";
+    if (chosen === "direct") return null;
+    const message = answering?.message;
+    if (!message) return "There is nothing to answer yet in this conversation.";
+    if (message.removed_at) return "Its author deleted this comment: it can no longer be answered.";
+    if (chosen === "private_reply" && message.private_replied) return ALREADY_PRIVATE;
+    return null;
+  };
+
+  const draw = () => {
+    const showModes = available.length > 1 || available[0]?.mode !== "direct";
+    modes.hidden = !showModes;
+    modes.replaceChildren(...available.map((option) => {
+      const button = el("button", {
+        type: "button", role: "radio", class: `mode${option.allowed ? "" : " is-refused"}`,
+        "aria-checked": String(option.mode === chosen), dataset: { mode: option.mode },
+        title: option.allowed ? MODE_LABELS[option.mode] : option.reason,
+      }, icon(MODE_ICONS[option.mode] || "send"), MODE_LABELS[option.mode] || option.mode);
+      button.addEventListener("click", () => { chosen = option.mode; showError(null); draw(); textarea.focus(); });
+      return button;
+    }));
+    const message = answering?.message;
+    target.hidden = chosen === "direct" || !message;
+    target.replaceChildren();
+    if (!target.hidden) {
+      const who = message.author?.name || "the customer";
+      target.append(icon("reply"), el("span", { class: "reply-target-label" },
+        answering.explicit ? "Answering " : "Answering the latest: "),
+      autoText("strong", who, "reply-target-who"), autoText("span", `« ${messageSummary(message)} »`, "reply-target-text"));
+      if (answering.explicit) {
+        const reset = el("button", { type: "button", class: "chip-remove", "aria-label": "Answer the latest instead" },
+          icon("close"));
+        reset.addEventListener("click", () => onClearTarget());
+        target.append(reset);
+      }
+    }
+    const reason = refusalReason();
+    refusal.hidden = !reason;
+    refusal.textContent = reason || "";
+    row.hidden = Boolean(reason);
+    attach.hidden = !canAttach(chosen);
+    if (attach.hidden) setFile(null);
+    textarea.placeholder = PLACEHOLDERS[chosen] || PLACEHOLDERS.direct;
+    form.dataset.replyMode = chosen;
+  };
+
   const submit = async () => {
     const text = textarea.value.trim();
-    if (!text && !file) return;
+    if ((!text && !file) || refusalReason()) return;
     sendButton.disabled = true;
     form.classList.add("is-sending");
     try {
-      await send(text, file);
+      await send(text, file, chosen);
       textarea.value = "";
       setFile(null);
       fileInput.value = "";
@@ -56,7 +128,7 @@ export function createComposer(send) {
     } finally {
       sendButton.disabled = false;
       form.classList.remove("is-sending");
-      textarea.focus();
+      if (!row.hidden) textarea.focus();
     }
   };
 
@@ -71,7 +143,7 @@ export function createComposer(send) {
   });
   textarea.addEventListener("paste", (event) => {
     const pasted = [...(event.clipboardData?.files || [])][0];
-    if (pasted) { event.preventDefault(); setFile(pasted); }
+    if (pasted && canAttach(chosen)) { event.preventDefault(); setFile(pasted); }
   });
   form.addEventListener("submit", (event) => { event.preventDefault(); submit(); });
   form.addEventListener("dragover", (event) => { event.preventDefault(); form.classList.add("is-dropping"); });
@@ -79,8 +151,30 @@ export function createComposer(send) {
   form.addEventListener("drop", (event) => {
     event.preventDefault();
     form.classList.remove("is-dropping");
-    if (event.dataTransfer?.files?.[0]) setFile(event.dataTransfer.files[0]);
+    if (event.dataTransfer?.files?.[0] && canAttach(chosen)) setFile(event.dataTransfer.files[0]);
   });
+  draw();
 
-  return { element: form, focus: () => textarea.focus() };
+  return {
+    element: form,
+    focus: () => (row.hidden ? form.querySelector(".mode[aria-checked=true]") : textarea)?.focus(),
+    showError,
+    /** The conversation's reply modes changed (a new conversation, the window closing...). */
+    setModes(replyModes) {
+      available = replyModes?.length ? replyModes : [{ mode: "direct", allowed: true, reason: null }];
+      if (!available.some((m) => m.mode === chosen)) chosen = available[0].mode;
+      draw();
+    },
+    /** Pick a mode (the agent clicked "Reply" on a comment: a public reply unless asked otherwise). */
+    choose(mode) {
+      if (available.some((m) => m.mode === mode)) chosen = mode;
+      draw();
+    },
+    mode: () => chosen,
+    /** What a public or private reply answers: {message, explicit} or null. */
+    setTarget(value) {
+      answering = value;
+      draw();
+    },
+  };
 }

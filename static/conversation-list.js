@@ -4,6 +4,12 @@ import { autoText, el, icon } from "./dom.js";
 import { contactHandle, contactName, fullTime, initials, shortTime } from "./format.js";
 
 const CHANNEL_NAMES = { whatsapp: "WhatsApp", facebook: "Facebook", twitter: "X (Twitter)" };
+// A public thread (a Page post, an author's mentions) and a private chat of the same platform look different.
+const KINDS = {
+  whatsapp: { private: ["whatsapp", "whatsapp", "WhatsApp"] },
+  facebook: { private: ["messenger", "messenger", "Messenger"], public: ["facebook", "facebook", "Facebook comments"] },
+  twitter: { private: ["twitter", "twitter", "X Direct Messages"], public: ["twitter", "twitter", "X mentions"] },
+};
 
 /** Newest activity first, then the highest id, as the API sorts. */
 export function byActivity(a, b) {
@@ -13,12 +19,28 @@ export function byActivity(a, b) {
   return b.id - a.id;
 }
 
-/** A small round mark of the conversation's channel. */
-export function channelBadge(channel, className = "channel") {
-  const known = CHANNEL_NAMES[channel] ? channel : "other";
-  const label = CHANNEL_NAMES[channel] || channel || "Channel";
-  return el("span", { class: `${className} channel-${known}`, title: label, role: "img", "aria-label": label },
-    icon(known === "other" ? "send" : known, "channel-icon"));
+/** [css name, icon, label] of a conversation's channel (or of a bare platform name): Messenger and Page comments,
+ * X Direct Messages and mentions each have their own. */
+export function channelKind(conversationOrChannel) {
+  const conversation = typeof conversationOrChannel === "string" ? { channel: conversationOrChannel } : conversationOrChannel;
+  const kinds = KINDS[conversation?.channel];
+  if (!kinds) return ["other", "send", CHANNEL_NAMES[conversation?.channel] || conversation?.channel || "Channel"];
+  return (conversation.thread && kinds.public) || kinds.private;
+}
+
+/** A small round mark of a platform, whatever the kind of conversation (a contact's identity on it). */
+export function platformBadge(platform, className = "channel") {
+  const [kind, iconName, label] = platform === "facebook" ? ["facebook", "facebook", "Facebook"]
+    : platform === "twitter" ? ["twitter", "twitter", "X"] : channelKind(platform);
+  return el("span", { class: `${className} channel-${kind}`, title: label, role: "img", "aria-label": label,
+    dataset: { channelKind: kind } }, icon(iconName, "channel-icon"));
+}
+
+/** A small round mark of the conversation's channel (a conversation, or a platform name). */
+export function channelBadge(conversationOrChannel, className = "channel") {
+  const [kind, iconName, label] = channelKind(conversationOrChannel);
+  return el("span", { class: `${className} channel-${kind}`, title: label, role: "img", "aria-label": label,
+    dataset: { channelKind: kind } }, icon(iconName, "channel-icon"));
 }
 
 function renderItem(conversation, { activeId, openIds }) {
@@ -35,7 +57,7 @@ function renderItem(conversation, { activeId, openIds }) {
     dataset: { conversationId: conversation.id },
     "aria-current": conversation.id === activeId ? "true" : null,
   },
-  el("span", { class: "avatar" }, initials(name), channelBadge(conversation.channel)),
+  el("span", { class: "avatar" }, initials(name), channelBadge(conversation)),
   el("span", { class: "conv-body" },
     el("span", { class: "conv-line" },
       autoText("span", name, "conv-name"),

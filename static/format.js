@@ -78,3 +78,14 @@ export function initials(name) {
     .filter(Boolean);
   return (letters.slice(0, 2).join("") || "#").toUpperCase();
 }
+
+/** An address from a platform payload, as a link target: http and https only (never javascript: and the like). */
+export function safeUrl(url) {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url, window.location.origin);
+    return ["http:", "https:"].includes(parsed.protocol) ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}

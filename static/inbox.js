@@ -124,7 +124,7 @@ function renderTab(id, index, visible) {
   const main = el("button", {
     type: "button", role: "tab", class: "tab-main", "aria-selected": String(id === state.active),
     title: `${contactName(conversation)}${index < 9 ? ` (Alt+${index + 1})` : ""}`,
-  }, channelBadge(conversation.channel, "channel channel-small"), autoText("span", contactName(conversation), "tab-name"),
+  }, channelBadge(conversation, "channel channel-small"), autoText("span", contactName(conversation), "tab-name"),
   unread ? el("span", { class: "badge" }, String(unread)) : null);
   main.addEventListener("click", () => activate(id));
   const close = el("button", { type: "button", class: "tab-close", "aria-label": `Close ${contactName(conversation)}` },
@@ -198,6 +198,7 @@ async function openConversation(id) {
   const pane = new ConversationPane(conversation, {
     onClose: closeConversation,
     onFocus: (paneId) => { if (state.active !== paneId) activate(paneId, { focus: false }); },
+    onOpenConversation: openConversation,
   });
   state.panes.set(id, pane);
   state.tabs.push(id);

@@ -16,8 +16,12 @@ const TYPE_LABELS = {
   button: "Quick reply",
   order: "Order",
   comment: "Comment",
+  post: "Post",
+  mention: "Mention",
   sticker: "Sticker",
+  link: "Link",
 };
+const MODE_LABELS = { public_reply: "Public reply", private_reply: "Private reply" };
 const INTERACTIVE_LABELS = { button_reply: "Button reply", list_reply: "List reply", nfm_reply: "Form reply" };
 const MEDIA_TYPES = new Set(["image", "video", "audio", "document", "sticker"]);
 
@@ -47,25 +51,59 @@ export function messageSummary(message) {
     || `[${message.type}]`;
 }
 
-/** The bubble of one message. `context` gives {reactions, quoted, onRetry}. */
+/** The bubble of one message. `context` gives {reactions, quoted, onRetry, onReply, onHide, isTarget}:
+ * onReply and onHide offer "Reply" and "Hide" on a customer's public comment or tweet. */
 export function renderMessage(message, context = {}) {
   const outbound = message.direction === "out";
-  const row = el("div", {
-    class: `msg ${outbound ? "msg-out" : "msg-in"}${message.status === "failed" ? " msg-failed" : ""}`,
-    dataset: { messageId: message.id, type: message.type },
-  });
+  const classes = ["msg", outbound ? "msg-out" : "msg-in"];
+  if (message.status === "failed") classes.push("msg-failed");
+  if (message.removed_at) classes.push("msg-removed");
+  if (message.hidden) classes.push("msg-hidden");
+  if (context.isTarget) classes.push("is-target");
+  const row = el("div", { class: classes.join(" "), dataset: { messageId: message.id, type: message.type } });
   if (message.type === "unsupported" || message.type === "system") {
     row.append(renderNotice(message));
     return row;
   }
   const quote = message.reply_to_external_id && context.quoted !== undefined ? renderQuote(context.quoted) : null;
+  const history = message.history?.length ? renderHistory(message) : null;
   row.append(append(el("div", { class: "bubble" }), [labels(message), quote, renderContent(message, context),
-    renderMeta(message)]));
+    history, renderMeta(message, history)]));
   if (context.reactions?.size) row.append(renderReactions(context.reactions));
+  if (message.removed_at) row.append(el("p", { class: "msg-note" }, "Deleted by the author"));
   if (message.status === "failed" && message.error) {
     row.append(el("p", { class: "msg-error", role: "note" }, message.error.message || message.error.code));
   }
+  const actions = renderActions(message, context);
+  if (actions) row.append(actions);
   return row;
+}
+
+/** Earlier versions of an edited comment, shown on demand. */
+function renderHistory(message) {
+  return el("ol", { class: "msg-history", hidden: true, "aria-label": "Earlier versions" },
+    message.history.map((version) => el("li", {},
+      version.at ? el("time", { datetime: version.at, title: fullTime(version.at) }, clockTime(version.at)) : null,
+      autoText("span", version.text ?? "", "msg-history-text"))));
+}
+
+function renderActions(message, context) {
+  if (message.direction !== "in" || message.removed_at || (!context.onReply && !context.onHide)) return null;
+  const actions = el("div", { class: "msg-actions" });
+  if (context.onReply) {
+    const reply = el("button", { type: "button", class: "msg-action", dataset: { action: "reply" },
+      "aria-pressed": String(Boolean(context.isTarget)) }, icon("reply"), "Reply");
+    reply.addEventListener("click", () => context.onReply(message));
+    actions.append(reply);
+  }
+  if (context.onHide) {
+    const hide = el("button", { type: "button", class: "msg-action", dataset: { action: "hide" } },
+      icon("eyeOff"), message.hidden ? "Unhide" : "Hide");
+    hide.addEventListener("click", () => { hide.disabled = true; context.onHide(message); });
+    actions.append(hide);
+  }
+  if (message.private_replied) actions.append(el("span", { class: "msg-flag" }, icon("lock"), "Answered privately"));
+  return actions;
 }
 
 function labels(message) {
@@ -79,6 +117,8 @@ function labels(message) {
     found.push(TYPE_LABELS[message.type]);
   }
   if (message.data?.referral) found.push("From an ad");
+  if (MODE_LABELS[message.mode]) found.push(MODE_LABELS[message.mode]);
+  if (message.hidden) found.push("Hidden");
   return found.map((text) => el("span", { class: "msg-label" }, text));
 }
 
@@ -200,15 +240,38 @@ function renderNotice(message) {
     el("time", { datetime: message.created_at, title: fullTime(message.created_at) }, clockTime(message.created_at)));
 }
 
-function renderMeta(message) {
+function renderMeta(message, history) {
   const meta = el("div", { class: "meta" });
   if (message.direction === "out" && message.author?.type === "user") {
     meta.append(autoText("span", message.author.name, "meta-author"));
+  } else if (message.direction === "out" && message.author?.type === "external") {
+    // Typed outside the service: in the Page's own inbox or the X app.
+    meta.append(el("span", { class: "meta-author meta-external", title: "Sent outside the inbox" },
+      message.author.name || "Outside the inbox"));
+  }
+  if (message.edited_at || history) {
+    const edited = el("button", { type: "button", class: "meta-edited", "aria-expanded": "false",
+      title: editedTitle(message) }, "edited");
+    if (history) {
+      edited.addEventListener("click", () => {
+        history.hidden = !history.hidden;
+        edited.setAttribute("aria-expanded", String(!history.hidden));
+      });
+    } else {
+      edited.disabled = true;
+    }
+    meta.append(edited);
   }
   const when = message.sent_at && message.direction === "in" ? message.sent_at : message.created_at;
   meta.append(el("time", { datetime: when, title: fullTime(when) }, clockTime(when)));
   if (message.direction === "out") meta.append(statusElement(message.status));
   return meta;
+}
+
+function editedTitle(message) {
+  const lines = [`Edited ${fullTime(message.edited_at)}`.trim()];
+  for (const version of message.history || []) lines.push(`Before: ${version.text ?? ""}`);
+  return lines.join("\n");
 }
 
 /** The ticks of an outbound message, with a stable data-status attribute. */

@@ -2,9 +2,10 @@
 
 import { ApiError, get, post } from "./api.js";
 import { createComposer } from "./composer.js";
+import { ContactPanel } from "./contact-panel.js";
 import { channelBadge } from "./conversation-list.js";
 import { autoText, el, icon } from "./dom.js";
-import { contactHandle, contactName, dayKey, dayLabel } from "./format.js";
+import { contactHandle, contactName, dayKey, dayLabel, safeUrl } from "./format.js";
 import { STATUS_RANK, reactionsByTarget, renderMessage } from "./messages.js";
 
 const STICK_DISTANCE = 80; // px from the bottom within which new messages keep the view scrolled down
@@ -28,30 +29,51 @@ function merge(previous, incoming) {
 }
 
 export class ConversationPane {
-  constructor(conversation, { onClose, onFocus }) {
+  constructor(conversation, { onClose, onFocus, onOpenConversation = () => {} }) {
     this.conversation = conversation;
     this.messages = new Map();
+    this.targetId = null; // the comment or tweet the agent chose to answer; null: the latest
     this.header = el("header", { class: "pane-header" });
+    this.thread = el("div", { class: "pane-thread", hidden: true });
     this.history = el("div", { class: "history", role: "log", "aria-live": "polite", tabindex: "0",
       "aria-label": "Messages" });
-    this.composer = createComposer((text, file) => this.send(text, file));
+    this.composer = createComposer({
+      send: (text, file, mode) => this.send(text, file, mode),
+      canAttach: (mode) => !(this.conversation.channel === "facebook" && mode !== "direct"),
+      onClearTarget: () => this.chooseTarget(null),
+    });
     const close = el("button", { type: "button", class: "icon-button pane-close", title: "Close (Alt+W)",
       "aria-label": "Close this conversation" }, icon("close"));
     close.addEventListener("click", () => onClose(conversation.id));
     this.closeButton = close;
-    this.element = el("section", { class: "pane", dataset: { conversationId: conversation.id } },
-      this.header, this.history, this.composer.element);
+    this.contactButton = el("button", { type: "button", class: "button-quiet contact-toggle", "aria-expanded": "false",
+      title: "The contact: every channel, other conversations, merging" }, icon("user"), el("span", {}, "Contact"));
+    this.contactPanel = new ContactPanel({
+      onOpenConversation,
+      onClose: () => this.toggleContact(false),
+    });
+    this.contactButton.addEventListener("click", () => this.toggleContact());
+    this.element = el("section", { class: "pane", dataset: { conversationId: conversation.id } }, this.header,
+      el("div", { class: "pane-body" }, this.thread, this.history, this.composer.element, this.contactPanel.element));
     this.followEnd = true;
     this.history.addEventListener("scroll", () => { this.followEnd = this.isAtEnd(); }, { passive: true });
     this.element.addEventListener("focusin", () => onFocus(conversation.id));
     this.element.addEventListener("mousedown", () => onFocus(conversation.id));
     this.renderHeader();
+    this.composer.setModes(conversation.reply_modes);
   }
 
-  /** The conversation changed (status, assignee, contact name...). */
+  /** The conversation changed (status, assignee, contact name, reply modes...). */
   setConversation(conversation) {
+    const contactChanged = conversation.contact?.id !== this.conversation.contact?.id;
     this.conversation = conversation;
     this.renderHeader();
+    this.composer.setModes(conversation.reply_modes);
+    if (this.contactPanel.isOpen()) this.contactPanel.open(conversation.contact.id, conversation.id, !contactChanged);
+  }
+
+  isPublic() {
+    return Boolean(this.conversation.thread);
   }
 
   renderHeader() {
@@ -64,14 +86,42 @@ export class ConversationPane {
       conversation.assignee ? autoText("span", `Assigned to ${conversation.assignee.name}`, "pane-assignee") : null,
     ];
     this.header.replaceChildren(
-      channelBadge(conversation.channel, "channel channel-large"),
+      channelBadge(conversation, "channel channel-large"),
       el("div", { class: "pane-title" },
         autoText("h2", contactName(conversation), "pane-name"),
         el("div", { class: "pane-details" },
           handle ? el("span", { class: "pane-handle", dir: "ltr" }, handle) : null,
           conversation.account?.name ? autoText("span", conversation.account.name, "pane-account") : null,
           ...tags)),
+      this.contactButton,
       this.closeButton);
+    this.renderThread();
+  }
+
+  /** A comment conversation shows its post (text and link); a mention conversation, whose mentions they are. */
+  renderThread() {
+    const thread = this.conversation.thread;
+    this.thread.hidden = !thread;
+    this.thread.dataset.channel = this.conversation.channel;
+    if (!thread) { this.thread.replaceChildren(); return; }
+    const twitter = this.conversation.channel === "twitter";
+    const url = safeUrl(thread.url);
+    const handle = contactHandle(this.conversation);
+    const text = thread.text
+      || (twitter ? `Public mentions of the account${handle ? ` by @${handle}` : ""}` : "A post of the Page");
+    this.thread.replaceChildren(
+      el("span", { class: "pane-thread-icon" }, icon(twitter ? "twitter" : "facebook")),
+      el("div", { class: "pane-thread-body" },
+        el("span", { class: "pane-thread-label" }, twitter ? "Mentions" : "Post"),
+        autoText("p", text, "pane-thread-text")),
+      url ? el("a", { class: "pane-thread-link", href: url, target: "_blank", rel: "noopener noreferrer" },
+        icon("link"), twitter ? "Open on X" : "Open the post") : null);
+  }
+
+  toggleContact(open = !this.contactPanel.isOpen()) {
+    this.contactButton.setAttribute("aria-expanded", String(open));
+    if (open) this.contactPanel.open(this.conversation.contact.id, this.conversation.id);
+    else this.contactPanel.close();
   }
 
   /** Fetch the whole history again (on open and after a reconnect). */
@@ -100,12 +150,46 @@ export class ConversationPane {
     const quoted = message.reply_to_external_id && message.type !== "reaction"
       ? this.ordered().find((other) => other.external_id === message.reply_to_external_id) || null
       : undefined;
+    const answerable = this.isPublic() && message.direction === "in" && message.external_id;
     return {
       reactions: message.external_id ? reactions.get(message.external_id) : undefined,
       quoted,
       onRetry: (attachment) => this.retry(attachment),
       onMediaLoad: () => this.keepAtEnd(),
+      onReply: answerable ? (chosen) => this.chooseTarget(chosen.id) : null,
+      onHide: answerable && this.conversation.channel === "facebook" ? (chosen) => this.hide(chosen) : null,
+      isTarget: answerable && this.targetId === message.id,
     };
+  }
+
+  /** The comment or tweet a public or private reply answers: the one chosen, else the latest still there. */
+  target() {
+    if (!this.isPublic()) return null;
+    const chosen = this.targetId && this.messages.get(this.targetId);
+    if (chosen) return { message: chosen, explicit: true };
+    const inbound = this.ordered().filter((m) => m.direction === "in" && m.external_id && !m.removed_at);
+    return inbound.length ? { message: inbound[inbound.length - 1], explicit: false } : null;
+  }
+
+  chooseTarget(messageId) {
+    const previous = this.targetId;
+    this.targetId = messageId;
+    for (const id of [previous, messageId]) {
+      const message = id && this.messages.get(id);
+      if (message) this.redrawInPlace(message, message);
+    }
+    this.composer.setTarget(this.target());
+    this.composer.focus();
+  }
+
+  async hide(message) {
+    try {
+      const changed = await post(`/api/v1/messages/${message.id}/hide`, { json: { hidden: !message.hidden } });
+      this.upsert(changed);
+    } catch (error) {
+      this.composer.showError(error instanceof ApiError ? error.message : "The comment could not be hidden.");
+      this.redrawInPlace(message, message);
+    }
   }
 
   /** Draw every message, with day separators; reactions go on the message they react to. */
@@ -125,6 +209,7 @@ export class ConversationPane {
     }
     if (!nodes.length) nodes.push(el("p", { class: "history-note" }, "No messages yet."));
     this.history.replaceChildren(...nodes);
+    this.composer.setTarget(this.target());
   }
 
   orphanReaction(message) {
@@ -142,6 +227,7 @@ export class ConversationPane {
     const previous = this.messages.get(message.id);
     this.messages.set(message.id, merge(previous, message));
     if (!this.redrawInPlace(message, previous)) this.renderAll();
+    else this.composer.setTarget(this.target());
     if (atEnd || (!previous && message.direction === "out")) this.scrollToEnd();
   }
 
@@ -154,17 +240,25 @@ export class ConversationPane {
     return true;
   }
 
-  async send(text, file) {
+  async send(text, file, mode = "direct") {
+    const fields = { text, mode };
+    const target = mode === "direct" ? null : this.target();
+    if (target) fields.reply_to = target.message.id;
     let body;
     if (file) {
       const form = new FormData();
-      form.append("text", text);
+      Object.entries(fields).forEach(([key, value]) => form.append(key, String(value)));
       form.append("file", file, file.name);
       body = { form };
     } else {
-      body = { json: { text } };
+      body = { json: fields };
     }
     const message = await post(`/api/v1/conversations/${this.conversation.id}/messages`, body);
+    if (mode === "private_reply" && target) {
+      // The comment's one private reply is used up: the composer says so before the agent types again.
+      this.messages.set(target.message.id, { ...this.messages.get(target.message.id), private_replied: true });
+      this.redrawInPlace(target.message, target.message);
+    }
     this.upsert(message);
   }
 
