@@ -152,25 +152,30 @@ class Connector:
     CHALLENGE_SECRET: str = "verify_token"
     REPLY_MODES: tuple[str, ...] = (DIRECT,)
 
-    def challenge(self, args: Mapping[str, str], verify_tokens: list[str]) -> tuple[int, str, str]:
-        """Answer the platform's GET handshake: (status, body, mimetype)."""
-        raise NotImplementedError
+    # Each platform package's modules: webhook.py (challenge, verify, parse) and client.py (send,
+    # fetch_media); the methods below hand over to them.
+    webhook: Any = None
+    client: Any = None
+
+    def challenge(self, args: Mapping[str, str], secrets: list[str]) -> tuple[int, str, str]:
+        """Answer the platform's GET handshake with the accounts' CHALLENGE_SECRET: (status, body, mimetype)."""
+        return self.webhook.challenge(args, secrets)
 
     def verify(self, headers: Mapping[str, str], body: bytes, app_secrets: list[str]) -> bool:
         """Whether the raw body carries a valid signature by one of the app secrets."""
-        raise NotImplementedError
+        return self.webhook.verify(headers, body, app_secrets)
 
     def parse(self, payload: Mapping[str, Any]) -> list[InboundEvent]:
         """Turn a verified JSON delivery into events; never raises on unknown shapes."""
-        raise NotImplementedError
+        return self.webhook.parse(payload)
 
     def send(self, account: AccountSettings, message: OutboundMessage) -> SendResult:
         """Send one message; raises SendError."""
-        raise NotImplementedError
+        return self.client.send(account, message)
 
     def fetch_media(self, account: AccountSettings, media_ref: str) -> FetchedMedia:
         """Start downloading a file the platform announced; raises SendError."""
-        raise NotImplementedError
+        return self.client.fetch_media(account, media_ref)
 
     def reply_refusal(self, last_inbound_at: datetime | None, now: datetime, mode: str = DIRECT) -> str | None:
         """Why a reply in this mode cannot be sent now (a sentence for the agent), or None when it can."""

@@ -6,25 +6,12 @@ from connectors.facebook import client, webhook
 
 class FacebookConnector(Connector):
     name = "facebook"
+    webhook = webhook
+    client = client
     MAX_TEXT_LENGTH = 2000  # Send API text limit (fixtures README C.2)
     MAX_FILE_BYTES = 25 * 1024 * 1024  # Send API attachment limit (fixtures README C.2)
     SIGNATURE_HEADER = "X-Hub-Signature-256"
     REPLY_MODES = (DIRECT, PUBLIC_REPLY, PRIVATE_REPLY)
-
-    def challenge(self, args, verify_tokens):
-        return webhook.challenge(args, verify_tokens)
-
-    def verify(self, headers, body, app_secrets):
-        return webhook.verify(headers, body, app_secrets)
-
-    def parse(self, payload):
-        return webhook.parse(payload)
-
-    def send(self, account, message):
-        return client.send(account, message)
-
-    def fetch_media(self, account, media_ref):
-        return client.fetch_media(account, media_ref)
 
     def reply_refusal(self, last_inbound_at, now, mode=DIRECT):
         return client.reply_refusal(last_inbound_at, now, mode)
