@@ -43,6 +43,7 @@ class Outcome:
     new_messages: list[int] = field(default_factory=list)
     changed_messages: list[int] = field(default_factory=list)
     attachments_to_fetch: list[int] = field(default_factory=list)
+    threads_to_fetch: list[int] = field(default_factory=list)  # public conversations whose post text is unknown
     unrouted: int = 0
 
 
@@ -180,6 +181,8 @@ def _open_conversation(
         session().add(conversation)
         session().flush()
         outcome.new_conversations.append(conversation.id)
+        if event.thread_ref and not event.thread.get("text"):
+            outcome.threads_to_fetch.append(conversation.id)
     elif event.thread and not conversation.thread:
         conversation.thread = dict(event.thread)
     return conversation

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from connectors import get_connector
-from inbox import broker, jobs, media, realtime
+from inbox import broker, jobs, media, realtime, threads
 from inbox.db import session, utcnow
 from inbox.ingest import Outcome, ingest, keep_unparsed
 from inbox.models import InboundDelivery
@@ -60,8 +60,10 @@ def after_commit(outcome: Outcome | None, events: list | None = None) -> None:
         return
     try:
         media.schedule_fetches(outcome.attachments_to_fetch)
-    except Exception:  # stored as pending; an agent can ask again, a sweep retries
-        log.exception("could not queue media downloads %s", outcome.attachments_to_fetch)
+        for conversation_id in outcome.threads_to_fetch:
+            jobs.enqueue(threads.fetch_thread, conversation_id)
+    except Exception:  # stored; an agent can ask again for files, the thread shows its link meanwhile
+        log.exception("could not queue the follow-ups of a delivery")
     if events is None:
         realtime.announce(outcome)
     else:

@@ -72,6 +72,9 @@ def test_messenger_reply_after_seven_days_is_refused_before_typing(client, post_
 
 
 def _fresh_comment(post_webhook) -> None:
+    post_id = "581234567890123_1122334455667788"
+    if not any(m.url == f"{GRAPH}/{post_id}" for m in responses.registered()):
+        responses.get(f"{GRAPH}/{post_id}", json={"id": post_id, "message": "Le tajine du mois"})
     payload = json.loads(fixture_bytes("facebook_feed/comment_add.json"))
     payload["entry"][0]["changes"][0]["value"]["created_time"] = int(time.time())
     post_webhook(json.dumps(payload).encode(), platform="facebook")
@@ -95,7 +98,7 @@ def test_public_and_private_replies_to_a_comment(client, post_webhook, facebook_
     direct = client.post(url, json={"text": "x", "mode": "direct"}, headers=headers)
     assert direct.get_json()["error"]["code"] == "mode_not_supported"
     run_jobs()
-    public_call, private_call = responses.calls
+    public_call, private_call = [c for c in responses.calls if c.request.method == "POST"]
     assert json.loads(public_call.request.body) == {"message": "Le prix est 250 DH"}
     assert json.loads(private_call.request.body)["recipient"] == {"comment_id": COMMENT}
     comment, *replies = _messages(client, headers, conversation["id"])
@@ -129,7 +132,8 @@ def test_hide_a_comment(client, post_webhook, facebook_account, users):
     hidden = client.post(f"/api/v1/messages/{comment['id']}/hide", json={"hidden": True}, headers=headers)
     assert hidden.status_code == 200
     assert hidden.get_json()["hidden"] is True
-    assert json.loads(responses.calls[0].request.body) == {"is_hidden": True}
+    [hide_call] = [c for c in responses.calls if c.request.method == "POST"]
+    assert json.loads(hide_call.request.body) == {"is_hidden": True}
     marketing = client.post(f"/api/v1/messages/{comment['id']}/hide", json={}, headers=users.headers("marketing"))
     assert marketing.status_code == 403
 
@@ -190,3 +194,24 @@ def test_x_429_is_retried_after_its_reset(client, post_x_webhook, twitter_accoun
     assert len(responses.calls) == 2
     [_, reply] = _messages(client, headers, conversation["id"])
     assert reply["status"] == "sent"
+
+
+@responses.activate
+def test_a_comment_conversation_gets_its_post_text(client, post_webhook, facebook_account, users, run_jobs):
+    post_id = "581234567890123_1122334455667788"
+    responses.get(
+        f"{GRAPH}/{post_id}",
+        json={
+            "id": post_id,
+            "message": "Nouveau: la facture en ligne 📄",
+            "permalink_url": "https://www.facebook.com/p/1",
+        },
+    )
+    post_webhook(fixture_bytes("facebook_feed/comment_add.json"), platform="facebook")
+    headers = users.headers("agent")
+    assert _only_conversation(client, headers)["thread"].get("text") is None
+    run_jobs()
+    thread = _only_conversation(client, headers)["thread"]
+    assert thread["text"] == "Nouveau: la facture en ligne 📄"
+    assert thread["id"] == post_id
+    assert "fields=message" in responses.calls[0].request.url
