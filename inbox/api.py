@@ -15,7 +15,7 @@ from connectors.base import DIRECT, PRIVATE_REPLY, SendError
 from inbox import media
 from inbox.auth import api_user, authenticate, issue_token, require_roles
 from inbox.db import session, utcnow
-from inbox.errors import ApiError
+from inbox.errors import ApiError, get_or_404
 from inbox.extensions import limiter
 from inbox.models import REQUEST_TYPES, Attachment, Contact, Conversation, Message, UnroutedDelivery, User
 from inbox.serializers import conversation_json, iso, message_json, reply_modes, user_json
@@ -158,10 +158,7 @@ def list_conversations():
 
 
 def _conversation(conversation_id: int) -> Conversation:
-    conversation = session().get(Conversation, conversation_id)
-    if conversation is None:
-        raise ApiError(404, "not_found", f"No conversation {conversation_id}.")
-    return conversation
+    return get_or_404(Conversation, conversation_id, "conversation")
 
 
 @bp.get("/conversations/<int:conversation_id>")
@@ -325,9 +322,7 @@ def hide_message(message_id: int):
     hidden = body.get("hidden", True)
     if not isinstance(hidden, bool):
         raise ApiError(400, "bad_request", "hidden must be true or false.")
-    message = session().get(Message, message_id)
-    if message is None:
-        raise ApiError(404, "not_found", f"No message {message_id}.")
+    message = get_or_404(Message, message_id, "message")
     conversation = _conversation(message.conversation_id)
     if message.direction != "in" or conversation.thread_ref is None or not message.external_id:
         raise ApiError(422, "not_hideable", "Only a customer's public comment can be hidden.")
@@ -349,9 +344,7 @@ def hide_message(message_id: int):
 @require_roles(*READERS)
 def retry_attachment(attachment_id: int):
     """Ask again for an inbound file whose download failed."""
-    attachment = session().get(Attachment, attachment_id)
-    if attachment is None:
-        raise ApiError(404, "not_found", f"No attachment {attachment_id}.")
+    attachment = get_or_404(Attachment, attachment_id, "attachment")
     message = session().get(Message, attachment.message_id)
     if message.direction != "in" or attachment.state == "ready":
         raise ApiError(409, "not_retryable", "Only a failed inbound file can be fetched again.")

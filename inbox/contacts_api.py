@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from inbox.auth import require_roles
 from inbox.db import session, utcnow
-from inbox.errors import ApiError
+from inbox.errors import ApiError, get_or_404
 from inbox.models import Contact, ContactIdentity, Conversation
 from inbox.serializers import contact_json, conversation_json
 
@@ -124,10 +124,7 @@ def contact_details(contact: Contact) -> dict:
 
 
 def _contact(contact_id: int) -> Contact:
-    contact = session().get(Contact, contact_id)
-    if contact is None:
-        raise ApiError(404, "not_found", f"No contact {contact_id}.")
-    return contact
+    return get_or_404(Contact, contact_id, "contact")
 
 
 @bp.get("")

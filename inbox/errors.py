@@ -16,6 +16,16 @@ class ApiError(Exception):
         self.message = message
 
 
+def get_or_404(model, row_id: int, noun: str):
+    """The row of `model` with this id in the request's session, or a 404 ApiError naming it."""
+    from inbox.db import session
+
+    row = session().get(model, row_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"No {noun} {row_id}.")
+    return row
+
+
 def error_response(status: int, code: str, message: str):
     """A JSON error response."""
     response = jsonify({"error": {"code": code, "message": message}})
