@@ -1,4 +1,4 @@
-"""The REST API under /api/v1 (CONTRACT.md; the whole of it in openapi.json)."""
+"""The REST API under /api/v1 (CONTRACT.md; the whole of it in openapi/)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import and_, exists, or_, select
 from connectors import get_connector
 from connectors.base import DIRECT, PRIVATE_REPLY, SendError
 from inbox import media
+from inbox.access import CONVERSATION_ROLES, require_visible, visible_conversations
 from inbox.auth import api_user, authenticate, issue_token, require_roles
 from inbox.db import session, utcnow
 from inbox.errors import ApiError, get_or_404
@@ -21,8 +22,8 @@ from inbox.models import REQUEST_TYPES, Attachment, Contact, Conversation, Messa
 from inbox.serializers import conversation_json, iso, message_json, reply_modes, user_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-READERS = ("agent", "supervisor", "admin")
-OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+READERS = CONVERSATION_ROLES  # reviewers read conversations; only WRITERS act in them
+WRITERS = ("agent", "supervisor", "admin")
 
 
 def _json_body() -> dict:
@@ -70,7 +71,9 @@ def token():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI document of this API."""
-    return current_app.response_class(OPENAPI_PATH.read_text(), mimetype="application/json")
+    from inbox.openapi import document
+
+    return jsonify(document())
 
 
 @bp.get("/me")
@@ -141,7 +144,7 @@ def _conversation_filters() -> list:
 def list_conversations():
     """Conversations, newest activity first, with the contract's filters and a cursor."""
     limit = _int_arg("limit", 50, 1, 200)
-    query = select(Conversation).where(*_conversation_filters())
+    query = select(Conversation).where(visible_conversations(api_user()), *_conversation_filters())
     if request.args.get("cursor"):
         stamp, last_id = _decode_cursor(request.args["cursor"])
         query = query.where(
@@ -158,7 +161,8 @@ def list_conversations():
 
 
 def _conversation(conversation_id: int) -> Conversation:
-    return get_or_404(Conversation, conversation_id, "conversation")
+    """The conversation, if the caller may see it; 404 otherwise."""
+    return require_visible(api_user(), get_or_404(Conversation, conversation_id, "conversation"))
 
 
 @bp.get("/conversations/<int:conversation_id>")
@@ -254,7 +258,7 @@ def _uploaded_attachment(message: Message) -> str:
 
 
 @bp.post("/conversations/<int:conversation_id>/messages")
-@require_roles(*READERS)
+@require_roles(*WRITERS)
 def send(conversation_id: int):
     """Store an agent's reply as queued and hand it to a send job: text, a file (multipart), a reply to one."""
     from inbox.realtime import conversation_event, message_event
@@ -312,7 +316,7 @@ def send(conversation_id: int):
 
 
 @bp.post("/messages/<int:message_id>/hide")
-@require_roles("agent", "supervisor", "admin")
+@require_roles(*WRITERS)
 def hide_message(message_id: int):
     """Hide (or show again) a customer's public comment on the platform."""
     from inbox.channels import account_settings
@@ -341,11 +345,12 @@ def hide_message(message_id: int):
 
 
 @bp.post("/attachments/<int:attachment_id>/retry")
-@require_roles(*READERS)
+@require_roles(*WRITERS)
 def retry_attachment(attachment_id: int):
     """Ask again for an inbound file whose download failed."""
     attachment = get_or_404(Attachment, attachment_id, "attachment")
     message = session().get(Message, attachment.message_id)
+    _conversation(message.conversation_id)
     if message.direction != "in" or attachment.state == "ready":
         raise ApiError(409, "not_retryable", "Only a failed inbound file can be fetched again.")
     attachment.state, attachment.error = "pending", None

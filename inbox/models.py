@@ -8,22 +8,30 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inbox.db import Base, UTCDateTime, utcnow
 
-ROLES = ("agent", "supervisor", "marketing", "admin")
+ROLES = ("agent", "supervisor", "marketing", "admin", "reviewer")
+AVAILABILITIES = ("online", "away", "offline")
 CONVERSATION_STATUSES = ("open", "pending", "resolved")
 REQUEST_TYPES = ("information", "claim", "request")
+CATALOGUE_KINDS = ("family", "nature", "service")
+CASE_STATES = ("open", "escalated", "awaiting_approval", "answered", "closed")
+PROPOSAL_STATES = ("pending", "approved", "rejected")
+SEGMENTS = ("individual", "key_account")
 # Outbound statuses only move forward along this order; `failed` is terminal (see ingest).
 MESSAGE_STATUSES = ("received", "queued", "sent", "delivered", "read", "failed")
 ATTACHMENT_STATES = ("pending", "ready", "failed")
@@ -38,7 +46,15 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    availability: Mapped[str] = mapped_column(String(10), default="offline", server_default="offline")
+    availability_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Simultaneous open conversations the agent is given (set by a supervisor).
+    capacity: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    # Round-robin: the agent assigned least recently goes first.
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    teams: Mapped[list[Team]] = relationship(secondary="team_members", back_populates="members", lazy="selectin")
 
     # Flask-Login's interface
     @property
@@ -86,6 +102,76 @@ class ChannelAccount(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+team_members = Table(
+    "team_members",
+    Base.metadata,
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+team_accounts = Table(
+    "team_accounts",
+    Base.metadata,
+    Column("team_id", ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", ForeignKey("channel_accounts.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Team(Base):
+    """A group of agents serving some channel accounts (the key-accounts line) or treating a service's claims."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list[User]] = relationship(secondary=team_members, back_populates="teams", lazy="selectin")
+    accounts: Mapped[list[ChannelAccount]] = relationship(secondary=team_accounts, lazy="selectin")
+
+
+class Customer(Base):
+    """An entry of the utility's customer directory (imported from CSV, edited by agents)."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cil: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200), index=True)
+    cin: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(Text)
+    landmark: Mapped[str | None] = mapped_column(Text)
+    zone: Mapped[str | None] = mapped_column(String(100), index=True)
+    segment: Mapped[str] = mapped_column(String(20), default="individual", server_default="individual")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    contracts: Mapped[list[CustomerContract]] = relationship(
+        order_by="CustomerContract.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+    phones: Mapped[list[CustomerPhone]] = relationship(
+        order_by="CustomerPhone.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class CustomerContract(Base):
+    __tablename__ = "customer_contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+
+
+class CustomerPhone(Base):
+    __tablename__ = "customer_phones"
+    __table_args__ = (UniqueConstraint("customer_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(32), index=True)  # digits, international form (212...)
+
+
 class Contact(Base):
     __tablename__ = "contacts"
 
@@ -98,8 +184,34 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
+    # The directory entry an agent linked this contact to; cil and contract above are then copied from it.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer | None] = relationship()
+
+
+class ContactChange(Base):
+    """One field of a contact or directory entry changed: who, when, from what to what."""
+
+    __tablename__ = "contact_changes"
+    __table_args__ = (
+        Index("ix_contact_changes_contact", "contact_id", "created_at"),
+        Index("ix_contact_changes_customer", "customer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(20))  # api, inbox, import, link, merge
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
 
 
 class ContactIdentity(Base):
@@ -127,6 +239,8 @@ class Conversation(Base):
         Index("ix_conversations_last", "last_message_at", "id"),
         Index("ix_conversations_identity_status", "identity_id", "status"),
         Index("ix_conversations_identity_thread", "identity_id", "thread_ref"),
+        Index("ix_conversations_queue", "queued_at", "id"),
+        Index("ix_conversations_assignee_status", "assignee_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,9 +251,19 @@ class Conversation(Base):
     # A public thread (a Page post, an author's X mentions); None for private conversations.
     thread_ref: Mapped[str | None] = mapped_column(String(200))
     thread: Mapped[dict | None] = mapped_column(JSON)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The team whose queue the conversation is in (None: the queue of every agent); set from the account's
+    # team or by a transfer.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
+    # Waiting in the queue since (open, unassigned); None once someone holds it.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     request_type: Mapped[str | None] = mapped_column(String(20))
-    case_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_items.id"))
+    nature_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_items.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_items.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # Copied from the case, so that lists and the contract's API read it without a join.
+    case_number: Mapped[str | None] = mapped_column(String(40), index=True)
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -152,6 +276,11 @@ class Conversation(Base):
     contact: Mapped[Contact] = relationship()
     identity: Mapped[ContactIdentity] = relationship()
     assignee: Mapped[User | None] = relationship()
+    team: Mapped[Team | None] = relationship()
+    family: Mapped[CatalogueItem | None] = relationship(foreign_keys=[family_id])
+    nature: Mapped[CatalogueItem | None] = relationship(foreign_keys=[nature_id])
+    service: Mapped[CatalogueItem | None] = relationship(foreign_keys=[service_id])
+    case: Mapped[Case | None] = relationship(foreign_keys=[case_id])
 
 
 class Message(Base):
@@ -251,3 +380,141 @@ class InboundDelivery(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CatalogueItem(Base):
+    """The qualification catalogue admins edit: families, natures (within a family) and treating services."""
+
+    __tablename__ = "catalogue_items"
+    __table_args__ = (UniqueConstraint("kind", "parent_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    # A nature's family; None for families and services.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_items.id"))
+    # The request types a family applies to (None: all).
+    request_types: Mapped[list | None] = mapped_column(JSON)
+    # A service's treating team: its people see the escalated claims.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    team: Mapped[Team | None] = relationship()
+
+
+class CaseCounter(Base):
+    """The last case number given in a year; incremented under a row lock, so numbers never repeat."""
+
+    __tablename__ = "case_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    """A claim or request with its readable number, followed across conversations until it is closed."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_contact_state", "contact_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", use_alter=True, ondelete="SET NULL")
+    )
+    request_type: Mapped[str] = mapped_column(String(20))
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_items.id"))
+    nature_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_items.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_items.id"))
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    # The treating team it is escalated to, while escalated.
+    escalated_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
+    follow_ups: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    contact: Mapped[Contact] = relationship()
+    family: Mapped[CatalogueItem | None] = relationship(foreign_keys=[family_id])
+    nature: Mapped[CatalogueItem | None] = relationship(foreign_keys=[nature_id])
+    service: Mapped[CatalogueItem | None] = relationship(foreign_keys=[service_id])
+    escalated_team: Mapped[Team | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+class ReplyProposal(Base):
+    """An answer to a claim, written by an agent, that leaves only once a supervisor or reviewer approves it."""
+
+    __tablename__ = "reply_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The message that carried the approved text.
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+
+
+class TimelineEvent(Base):
+    """Something that happened to a conversation or a case: assigned, transferred, qualified, escalated..."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (
+        Index("ix_timeline_conversation", "conversation_id", "created_at"),
+        Index("ix_timeline_case", "case_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    data: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Note(Base):
+    """A private note in a conversation, for colleagues only; never sent to the customer."""
+
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_conversation", "conversation_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list | None] = mapped_column(JSON)  # user ids
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+
+class Notification(Base):
+    """Something a user must see (an @mention, a claim handed back), kept until they read it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user", "user_id", "read_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    data: Mapped[dict | None] = mapped_column(JSON)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

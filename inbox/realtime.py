@@ -11,14 +11,13 @@ from socketio import RedisManager
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from inbox.access import conversation_rooms, rooms_for
 from inbox.db import session
 from inbox.models import Conversation, Message
 from inbox.serializers import conversation_json, message_json
 
 log = logging.getLogger(__name__)
 socketio = SocketIO()
-CONVERSATION_READERS = ("agent", "supervisor", "admin")
-ALL_CONVERSATIONS_ROOM = "conversations:all"
 
 
 def init_app(app) -> None:
@@ -38,14 +37,6 @@ def init_app(app) -> None:
     )
 
 
-def rooms_for(user) -> list[str]:
-    """The rooms a user's rights put them in; clients never choose."""
-    rooms = [f"user:{user.id}"]
-    if user.role in CONVERSATION_READERS:
-        rooms.append(ALL_CONVERSATIONS_ROOM)
-    return rooms
-
-
 @socketio.on("connect")
 def on_connect(auth=None):
     """Accept a browser session or an API token; refuse anything else."""
@@ -60,11 +51,6 @@ def on_connect(auth=None):
         join_room(room)
     session().commit()  # end the read transaction: a socket must not hold it open
     log.debug("socket %s joined as user %s", request.sid, user.id)
-
-
-def conversation_rooms(conversation: Conversation) -> list[str]:
-    """Who hears about a conversation: everyone who may read conversations (teams come with issue 4)."""
-    return [ALL_CONVERSATIONS_ROOM]
 
 
 def _emit(event: str, payload: dict, rooms: list[str]) -> None:

@@ -8,10 +8,11 @@ from sqlalchemy import text
 
 from inbox import broker
 from inbox import media as files
+from inbox.access import can_see
 from inbox.auth import authenticate
 from inbox.db import session
 from inbox.extensions import limiter
-from inbox.models import Attachment
+from inbox.models import Attachment, Conversation, Message
 
 bp = Blueprint("web", __name__)
 
@@ -69,7 +70,7 @@ def inbox():
 def media(attachment_id: int):
     """A stored file, to logged-in users only; played inline only for plain image, audio and video types."""
     attachment = session().get(Attachment, attachment_id)
-    if attachment is None or attachment.state != "ready" or current_user.role == "marketing":
+    if attachment is None or attachment.state != "ready" or not _may_see_file(attachment):
         return ("Not found", 404)
     mime = files.base_type(attachment.mime_type)
     inline = mime in files.INLINE_TYPES
@@ -84,6 +85,11 @@ def media(attachment_id: int):
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def _may_see_file(attachment: Attachment) -> bool:
+    message = session().get(Message, attachment.message_id)
+    return can_see(current_user, session().get(Conversation, message.conversation_id))
 
 
 VENDOR_FILES = {"socket.io-client/dist/socket.io.min.js", "socket.io-client/dist/socket.io.min.js.map"}

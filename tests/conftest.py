@@ -151,7 +151,7 @@ class Users:
 
         self.by_role, self.tokens = {}, {}
         with app.app_context():
-            for role in ("agent", "supervisor", "marketing", "admin"):
+            for role in ("agent", "supervisor", "marketing", "admin", "reviewer"):
                 user = create_user(f"{role}@example.com", f"{role.title()} User", role, PASSWORD)
                 session().flush()
                 self.by_role[role] = user

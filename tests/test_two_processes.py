@@ -39,11 +39,12 @@ WAIT = 10  # seconds an emit may take to reach the client
 EMITTER = """
 import sys
 from inbox import create_app
-from inbox.realtime import ALL_CONVERSATIONS_ROOM, socketio
+from inbox.access import ALL_ROOM, GENERAL_ROOM
+from inbox.realtime import socketio
 
 app = create_app()
 with app.app_context():
-    socketio.emit(sys.argv[1], {"conversation_id": None, "nonce": sys.argv[2]}, to=ALL_CONVERSATIONS_ROOM)
+    socketio.emit(sys.argv[1], {"conversation_id": None, "nonce": sys.argv[2]}, to=[ALL_ROOM, GENERAL_ROOM])
 print("emitted", flush=True)
 """
 
