@@ -96,8 +96,12 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def _conversation_filters() -> list:
+    from inbox.workspace_api import view_filter
+
     args = request.args
     filters = []
+    if (view := view_filter(api_user(), args.get("view"))) is not None:
+        filters.append(view)
     if args.get("channel"):
         from inbox.models import ChannelAccount
 
@@ -184,7 +188,7 @@ def list_messages(conversation_id: int):
 
 
 @bp.post("/conversations/<int:conversation_id>/read")
-@require_roles(*READERS)
+@require_roles(*WRITERS)
 def mark_read(conversation_id: int):
     """Mark a conversation's messages as read by the agents."""
     from inbox.realtime import conversation_event

@@ -52,6 +52,8 @@ class User(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     # Round-robin: the agent assigned least recently goes first.
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The user's own settings (desktop notifications, sound), as the browser shows them.
+    preferences: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     teams: Mapped[list[Team]] = relationship(secondary="team_members", back_populates="members", lazy="selectin")

@@ -86,6 +86,16 @@ def message_event(event: str, message: Message, conversation: Conversation) -> N
     _emit(event, _message_payload(message, conversation), conversation_rooms(conversation))
 
 
+def note_event(conversation: Conversation, note: dict) -> None:
+    """Announce note.created to everyone who sees the conversation (notes never reach the customer)."""
+    _emit("note.created", {"conversation_id": conversation.id, "note": note}, conversation_rooms(conversation))
+
+
+def notification_event(user_id: int, notification: dict) -> None:
+    """Announce notification.created to its user alone (an @mention, a claim handed back...)."""
+    _emit("notification.created", {"notification": notification}, [f"user:{user_id}"])
+
+
 def prepare(outcome) -> list[tuple[str, dict, list[str]]]:
     """The events of an ingest outcome as (event, payload, rooms), read in the current transaction.
 
