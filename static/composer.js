@@ -3,7 +3,9 @@
 // no longer allows shows its reason instead of the text box, before the agent types.
 
 import { autoText, el, icon } from "./dom.js";
+import { loadDraft, saveDraft } from "./drafts.js";
 import { fileSize } from "./format.js";
+import { attachMentions } from "./mentions.js";
 import { messageSummary } from "./messages.js";
 
 export const MODE_LABELS = { direct: "Message", public_reply: "Reply publicly", private_reply: "Reply privately" };
@@ -16,11 +18,17 @@ const PLACEHOLDERS = {
 const ALREADY_PRIVATE = "This comment already had its private reply: Facebook allows only one. "
   + "Answer publicly, or in Messenger once the customer writes there.";
 
+const NOTE_PLACEHOLDER = "Private note for colleagues, never sent to the customer. Type @ to mention someone…";
+
 /**
  * Build a composer. `send(text, file, mode)` returns a promise that rejects with an ApiError to show;
- * `canAttach(mode)` says whether files go with a mode; `onClearTarget()` goes back to the default target.
+ * `canAttach(mode)` says whether files go with a mode; `onClearTarget()` goes back to the default target;
+ * `sendNote(text, mentionIds)` writes a private note, `findColleagues(query)` lists who a note can mention;
+ * `draftKey` keeps the unsent text of each conversation across reloads.
  */
-export function createComposer({ send, canAttach = () => true, onClearTarget = () => {} }) {
+export function createComposer({
+  send, canAttach = () => true, onClearTarget = () => {}, sendNote = null, findColleagues = null, draftKey = null,
+}) {
   const textarea = el("textarea", {
     class: "composer-text", rows: 1, dir: "auto", placeholder: PLACEHOLDERS.direct,
     title: "Enter sends, Shift+Enter starts a new line", "aria-label": "Reply",
@@ -36,7 +44,10 @@ export function createComposer({ send, canAttach = () => true, onClearTarget = (
   const chip = el("div", { class: "file-chip", hidden: true });
   const error = el("div", { class: "composer-error", role: "alert", hidden: true });
   const row = el("div", { class: "composer-row" }, attach, fileInput, textarea, sendButton);
-  const form = el("form", { class: "composer" }, modes, target, refusal, error, chip, row);
+  const kinds = el("div", { class: "composer-kinds", role: "tablist", "aria-label": "Reply or note", hidden: !sendNote });
+  const form = el("form", { class: "composer" }, kinds, modes, target, refusal, error, chip, row);
+  const mentions = sendNote && findColleagues ? attachMentions(textarea, findColleagues) : null;
+  let noting = false; // writing a private note rather than a reply
 
   let file = null;
   let available = [{ mode: "direct", allowed: true, reason: null }];
@@ -74,7 +85,34 @@ export function createComposer({ send, canAttach = () => true, onClearTarget = (
     return null;
   };
 
+  const drawKinds = () => {
+    kinds.replaceChildren(...[[false, "Reply", "send"], [true, "Private note", "lock"]].map(([note, label, mark]) => {
+      const tab = el("button", { type: "button", role: "tab", class: "composer-kind", "aria-selected": String(noting === note),
+        title: note ? "A note only colleagues see (Alt+N)" : "A reply to the customer (Alt+N)" }, icon(mark), label);
+      tab.addEventListener("click", () => { setNoting(note); textarea.focus(); });
+      return tab;
+    }));
+  };
+  const setNoting = (note) => {
+    noting = Boolean(note) && Boolean(sendNote);
+    showError(null);
+    draw();
+  };
+
   const draw = () => {
+    drawKinds();
+    form.classList.toggle("is-note", noting);
+    if (noting) {
+      for (const part of [modes, target, refusal, chip]) part.hidden = true;
+      row.hidden = false;
+      attach.hidden = true;
+      textarea.placeholder = NOTE_PLACEHOLDER;
+      textarea.setAttribute("aria-label", "Private note");
+      sendButton.lastChild.textContent = "Add note";
+      return;
+    }
+    textarea.setAttribute("aria-label", "Reply");
+    sendButton.lastChild.textContent = "Send";
     const showModes = available.length > 1 || available[0]?.mode !== "direct";
     modes.hidden = !showModes;
     modes.replaceChildren(...available.map((option) => {
@@ -113,11 +151,14 @@ export function createComposer({ send, canAttach = () => true, onClearTarget = (
 
   const submit = async () => {
     const text = textarea.value.trim();
-    if ((!text && !file) || refusalReason()) return;
+    if (noting ? !text : (!text && !file) || refusalReason()) return;
     sendButton.disabled = true;
     form.classList.add("is-sending");
     try {
-      await send(text, file, chosen);
+      if (noting) await sendNote(text, mentions ? mentions.chosen() : []);
+      else await send(text, file, chosen);
+      mentions?.reset();
+      if (draftKey) saveDraft(draftKey, "");
       textarea.value = "";
       setFile(null);
       fileInput.value = "";
@@ -134,8 +175,13 @@ export function createComposer({ send, canAttach = () => true, onClearTarget = (
 
   attach.addEventListener("click", () => fileInput.click());
   fileInput.addEventListener("change", () => setFile(fileInput.files[0]));
-  textarea.addEventListener("input", () => { grow(); showError(null); });
+  textarea.addEventListener("input", () => {
+    grow();
+    showError(null);
+    if (draftKey) saveDraft(draftKey, textarea.value);
+  });
   textarea.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented) return; // the mention list took the key
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       submit();
@@ -153,10 +199,16 @@ export function createComposer({ send, canAttach = () => true, onClearTarget = (
     form.classList.remove("is-dropping");
     if (event.dataTransfer?.files?.[0] && canAttach(chosen)) setFile(event.dataTransfer.files[0]);
   });
+  if (draftKey) {
+    textarea.value = loadDraft(draftKey);
+    requestAnimationFrame(grow);
+  }
   draw();
 
   return {
     element: form,
+    /** Switch between a reply and a private note (Alt+N). */
+    toggleNote: () => { setNoting(!noting); textarea.focus(); },
     focus: () => (row.hidden ? form.querySelector(".mode[aria-checked=true]") : textarea)?.focus(),
     showError,
     /** The conversation's reply modes changed (a new conversation, the window closing...). */

@@ -4,7 +4,9 @@ import { ApiError, get, post } from "./api.js";
 import { bindListKeys, byActivity, channelBadge, renderConversationList } from "./conversation-list.js";
 import { autoText, el, icon } from "./dom.js";
 import { contactName } from "./format.js";
+import { pruneDrafts } from "./drafts.js";
 import { ConversationPane } from "./pane.js";
+import { alertNewMessage, createNotifications, createSettings, createViews, inView } from "./workspace.js";
 
 const MAX_SPLIT = 3;
 const PAGE_SIZE = 50;
@@ -14,6 +16,9 @@ const state = {
   nextCursor: null,
   query: "",
   status: "",
+  view: "all", // mine, unassigned, team, all
+  channel: "",
+  requestType: "",
   tabs: [], // open conversation ids, in tab order
   recent: [], // open conversation ids, most recently used first
   active: null,
@@ -31,7 +36,15 @@ const dom = {
   split: document.getElementById("split-toggle"),
   connection: document.getElementById("connection"),
   banner: document.getElementById("banner"),
+  views: document.getElementById("views"),
+  channel: document.getElementById("channel-filter"),
+  requestType: document.getElementById("type-filter"),
 };
+
+const views = createViews(dom.views, (view) => { state.view = view; loadConversations(); });
+const notifications = createNotifications(document.getElementById("notifications-toggle"),
+  document.getElementById("notifications"), { openConversation: (id) => openConversation(id) });
+createSettings(document.getElementById("settings-toggle"), document.getElementById("settings"));
 
 // ---- notices ------------------------------------------------------------------------------------------
 
@@ -59,6 +72,9 @@ function listUrl(cursor) {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (state.query) params.set("q", state.query);
   if (state.status) params.set("status", state.status);
+  if (state.view !== "all") params.set("view", state.view);
+  if (state.channel) params.set("channel", state.channel);
+  if (state.requestType) params.set("request_type", state.requestType);
   if (cursor) params.set("cursor", cursor);
   return `/api/v1/conversations?${params}`;
 }
@@ -78,10 +94,14 @@ async function loadConversations({ more = false } = {}) {
 
 function matchesFilters(conversation) {
   if (state.status && conversation.status !== state.status) return false;
+  if (!inView(conversation, state.view)) return false;
+  if (state.channel && conversation.channel !== state.channel) return false;
+  if (state.requestType && conversation.request_type !== state.requestType) return false;
   return !state.query || state.conversations.has(conversation.id); // search results come from the server
 }
 
 function upsertConversation(conversation) {
+  views.refreshSoon();
   if (matchesFilters(conversation)) state.conversations.set(conversation.id, conversation);
   else state.conversations.delete(conversation.id);
   renderList();
@@ -97,7 +117,7 @@ function renderList() {
   renderConversationList(dom.list, conversations, {
     activeId: state.active,
     openIds: state.tabs,
-    filtered: Boolean(state.query || state.status),
+    filtered: Boolean(state.query || state.status || state.view !== "all" || state.channel || state.requestType),
   });
   dom.loadMore.hidden = !state.nextCursor;
   const unread = conversations.reduce((total, c) => total + (c.unread_count || 0), 0);
@@ -160,7 +180,8 @@ function emptyState() {
     el("dl", { class: "shortcuts" },
       ...[["/", "Search"], ["↑ ↓", "Move in the list"], ["Enter", "Open / send"], ["Shift+Enter", "New line"],
         ["Esc", "From the reply back to the list"],
-        ["Alt+1…9", "Switch tab"], ["Alt+W", "Close tab"], ["Alt+S", "Split view"]]
+        ["Alt+1…9", "Switch tab"], ["Alt+W", "Close tab"], ["Alt+S", "Split view"],
+        ["Alt+N", "Reply / private note"], ["Alt+B", "Notifications"]]
         .flatMap(([keys, what]) => [el("dt", {}, el("kbd", {}, keys)), el("dd", {}, what)])));
 }
 
@@ -275,8 +296,16 @@ function connectRealtime() {
   });
   socket.on("conversation.created", ({ conversation }) => upsertConversation(conversation));
   socket.on("conversation.updated", ({ conversation }) => upsertConversation(conversation));
-  socket.on("message.created", onMessage);
+  socket.on("message.created", onNewMessage);
   socket.on("message.updated", onMessage);
+  socket.on("note.created", ({ conversation_id: conversationId, note }) => state.panes.get(conversationId)?.upsertNote(note));
+  socket.on("notification.created", ({ notification }) => notifications.add(notification));
+}
+
+function onNewMessage({ conversation_id: conversationId, message }) {
+  alertNewMessage(state.conversations.get(conversationId) || state.panes.get(conversationId)?.conversation, message,
+    { looking: visibleIds().includes(conversationId), open: openConversation });
+  onMessage({ conversation_id: conversationId, message });
 }
 
 function onMessage({ conversation_id: conversationId, message }) {
@@ -287,6 +316,8 @@ function onMessage({ conversation_id: conversationId, message }) {
 }
 
 async function resync() {
+  notifications.reload();
+  views.refresh();
   await loadConversations();
   await Promise.all([...state.panes.values()].map((pane) => pane.load()));
 }
@@ -319,6 +350,12 @@ function onShortcut(event) {
   } else if (key === "KeyS") {
     event.preventDefault();
     toggleSplit();
+  } else if (key === "KeyN" && state.active) {
+    event.preventDefault();
+    state.panes.get(state.active).toggleNote();
+  } else if (key === "KeyB") {
+    event.preventDefault();
+    notifications.toggle();
   }
 }
 
@@ -344,6 +381,8 @@ function bindControls() {
     }
     loadConversations();
   });
+  dom.channel.addEventListener("change", () => { state.channel = dom.channel.value; loadConversations(); });
+  dom.requestType.addEventListener("change", () => { state.requestType = dom.requestType.value; loadConversations(); });
   document.addEventListener("keydown", onShortcut);
   window.addEventListener("focus", () => visibleIds().forEach((id) => {
     if (state.conversations.get(id)?.unread_count) markRead(id);
@@ -351,6 +390,8 @@ function bindControls() {
 }
 
 bindControls();
+pruneDrafts();
+views.refresh();
 refreshLayout();
 connectRealtime();
 loadConversations();

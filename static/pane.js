@@ -7,7 +7,9 @@ import { channelBadge } from "./conversation-list.js";
 import { autoText, el, icon } from "./dom.js";
 import { contactHandle, contactName, dayKey, dayLabel, safeUrl } from "./format.js";
 import { STATUS_RANK, reactionsByTarget, renderMessage } from "./messages.js";
+import { renderNote } from "./notes.js";
 
+const ME = document.getElementById("app")?.dataset || {};
 const STICK_DISTANCE = 80; // px from the bottom within which new messages keep the view scrolled down
 
 function byTime(a, b) {
@@ -32,6 +34,7 @@ export class ConversationPane {
   constructor(conversation, { onClose, onFocus, onOpenConversation = () => {} }) {
     this.conversation = conversation;
     this.messages = new Map();
+    this.notes = new Map(); // private notes, drawn among the messages by time
     this.targetId = null; // the comment or tweet the agent chose to answer; null: the latest
     this.header = el("header", { class: "pane-header" });
     this.thread = el("div", { class: "pane-thread", hidden: true });
@@ -41,7 +44,12 @@ export class ConversationPane {
       send: (text, file, mode) => this.send(text, file, mode),
       canAttach: (mode) => !(this.conversation.channel === "facebook" && mode !== "direct"),
       onClearTarget: () => this.chooseTarget(null),
+      sendNote: (text, mentions) => this.addNote(text, mentions),
+      findColleagues: async (query) => (await get(
+        `/api/v1/conversations/${conversation.id}/mentionable?${new URLSearchParams({ q: query })}`)).items,
+      draftKey: `${ME.userId}:${conversation.id}`,
     });
+    this.composer.element.hidden = ME.userRole === "reviewer"; // reviewers read and approve; they never write
     const close = el("button", { type: "button", class: "icon-button pane-close", title: "Close (Alt+W)",
       "aria-label": "Close this conversation" }, icon("close"));
     close.addEventListener("click", () => onClose(conversation.id));
@@ -129,9 +137,16 @@ export class ConversationPane {
     if (!this.messages.size) this.history.replaceChildren(el("p", { class: "history-note" }, "Loading…"));
     this.arrivedWhileLoading = [];
     try {
-      const { items } = await get(`/api/v1/conversations/${this.conversation.id}/messages`);
+      const [{ items }, notes] = await Promise.all([
+        get(`/api/v1/conversations/${this.conversation.id}/messages`),
+        get(`/api/v1/conversations/${this.conversation.id}/notes`),
+      ]);
       this.messages = new Map(items.map((message) => [message.id, message]));
-      for (const message of this.arrivedWhileLoading) this.messages.set(message.id, merge(this.messages.get(message.id), message));
+      this.notes = new Map(notes.items.map((note) => [note.id, note]));
+      for (const item of this.arrivedWhileLoading) {
+        if (item.isNote) this.notes.set(item.id, item);
+        else this.messages.set(item.id, merge(this.messages.get(item.id), item));
+      }
       this.renderAll();
       this.scrollToEnd();
     } catch (error) {
@@ -192,19 +207,21 @@ export class ConversationPane {
     }
   }
 
-  /** Draw every message, with day separators; reactions go on the message they react to. */
+  /** Draw every message and note, with day separators; reactions go on the message they react to. */
   renderAll() {
     const messages = this.ordered();
     const reactions = reactionsByTarget(messages);
     const known = new Set(messages.map((message) => message.external_id).filter(Boolean));
+    const items = [...messages, ...[...this.notes.values()].map((note) => ({ ...note, isNote: true }))].sort(byTime);
     const nodes = [];
     let lastDay = null;
-    for (const message of messages) {
+    for (const message of items) {
       if (message.type === "reaction" && known.has(message.reply_to_external_id)) continue;
       const day = dayKey(message.created_at);
       if (day !== lastDay) nodes.push(el("div", { class: "day", role: "separator" }, dayLabel(message.created_at)));
       lastDay = day;
-      nodes.push(message.type === "reaction" ? this.orphanReaction(message) : renderMessage(message,
+      if (message.isNote) nodes.push(renderNote(message));
+      else nodes.push(message.type === "reaction" ? this.orphanReaction(message) : renderMessage(message,
         this.contextFor(message, reactions)));
     }
     if (!nodes.length) nodes.push(el("p", { class: "history-note" }, "No messages yet."));
@@ -260,6 +277,27 @@ export class ConversationPane {
       this.redrawInPlace(target.message, target.message);
     }
     this.upsert(message);
+  }
+
+  async addNote(text, mentions) {
+    this.upsertNote(await post(`/api/v1/conversations/${this.conversation.id}/notes`, { json: { text, mentions } }));
+  }
+
+  /** A note was written (here or by a colleague, live). */
+  upsertNote(note) {
+    if (this.arrivedWhileLoading) {
+      this.arrivedWhileLoading.push({ ...note, isNote: true }); // applied over the history being fetched
+      return;
+    }
+    const atEnd = this.followEnd;
+    this.notes.set(note.id, note);
+    this.renderAll();
+    if (atEnd || note.author?.id === Number(ME.userId)) this.scrollToEnd();
+  }
+
+  /** Switch the composer between a reply and a private note. */
+  toggleNote() {
+    this.composer.toggleNote();
   }
 
   async retry(attachment) {

@@ -1,0 +1,60 @@
+"""The workspace in Chromium: private notes with an @mention, drafts kept across a reload, the list's views."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import unique_phone
+from tests.e2e.test_inbox import open_conversation, phone_sends
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_private_note_with_a_mention_never_reaches_the_customer(agent, phone):
+    page, number = agent.page, unique_phone()
+    phone_sends(phone.page, number, "Khadija Note", "Coupure d'eau depuis ce matin")
+    pane = open_conversation(page, "Khadija Note")
+
+    page.keyboard.press("Alt+n")  # the composer switches to a private note
+    expect(pane.locator(".composer.is-note")).to_be_visible()
+    box = pane.locator(".composer-text")
+    box.press_sequentially("Vérifier le secteur avec @Admin")
+    option = pane.locator(".mention-option", has_text="Administrator")
+    expect(option).to_be_visible()
+    box.press("Enter")  # picks the colleague
+    expect(box).to_have_value("Vérifier le secteur avec @Administrator ")
+    box.press("Enter")  # adds the note
+    note = pane.locator(".msg-note")
+    expect(note).to_contain_text("Vérifier le secteur avec")
+    expect(note.locator(".mention")).to_have_text("@Administrator")
+    expect(box).to_have_value("")
+
+    page.keyboard.press("Alt+n")  # back to replies: the customer sees the reply, never the note
+    expect(pane.locator(".composer.is-note")).to_have_count(0)
+    box.fill("Nous vérifions, merci de patienter.")
+    box.press("Enter")
+    expect(phone.page.locator(".phone-chat .bubble:not(.from-me)", has_text="Nous vérifions")).to_be_visible()
+    expect(phone.page.locator(".phone-chat", has_text="Vérifier le secteur")).to_have_count(0)
+    assert agent.page_errors == [] and agent.csp_problems() == []
+
+
+def test_a_draft_survives_a_reload(agent, phone):
+    page, number = agent.page, unique_phone()
+    phone_sends(phone.page, number, "Youssef Draft", "Bonjour")
+    pane = open_conversation(page, "Youssef Draft")
+    pane.locator(".composer-text").fill("Bonjour Monsieur, votre dossier est")
+    page.reload()
+    page.wait_for_selector("#connection[data-state=live]")
+    pane = open_conversation(page, "Youssef Draft")
+    expect(pane.locator(".composer-text")).to_have_value("Bonjour Monsieur, votre dossier est")
+
+
+def test_views_show_mine_and_unassigned_live(agent, phone):
+    page, number = agent.page, unique_phone()
+    page.locator("#views button[data-view=unassigned]").click()
+    phone_sends(phone.page, number, "Samira Views", "Salam")
+    item = page.locator(".conv-item", has_text="Samira Views")
+    expect(item).to_be_visible()  # a new conversation is unassigned: it arrives live in the view
+    page.locator("#views button[data-view=mine]").click()
+    expect(item).to_have_count(0)
