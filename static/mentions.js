@@ -8,7 +8,7 @@ const TRIGGER = /(^|\s)@([^\s@]{0,30})$/;
 /** Wire mention suggestions to a textarea; `find(query)` resolves to users [{id, name, role}]. */
 export function attachMentions(textarea, find) {
   const list = el("ul", { class: "mention-list", role: "listbox", "aria-label": "Mention a colleague", hidden: true });
-  textarea.after(list);
+  textarea.parentElement.before(list); // above the reply row, where the eye already is
   let picked = new Map(); // name -> id
   let options = [];
   let index = 0;

@@ -10,7 +10,7 @@ const ME = document.getElementById("app")?.dataset || {};
 const MY_ID = Number(ME.userId);
 const MY_TEAMS = (ME.teamIds || "").split(",").filter(Boolean).map(Number);
 export const VIEWS = [
-  ["all", "All"], ["mine", "Mine"], ["unassigned", "Unassigned"], ["team", "My team"],
+  ["all", "All"], ["mine", "Mine"], ["unassigned", "Unassigned"], ["team", "Team"],
 ];
 
 /** Whether a conversation belongs in a view, for live updates (the server filters the pages it sends). */
@@ -105,7 +105,7 @@ export function alertNewMessage(conversation, message, { looking, open }) {
 export function createSettings(button, panel) {
   const boxes = {};
   const draw = () => {
-    panel.replaceChildren(
+    panel.replaceChildren(...[
       el("p", { class: "settings-title" }, "When a customer writes in a conversation I hold"),
       ...[["desktop_notifications", "Show a desktop notification"], ["sound", "Play a sound"]].map(([name, label]) => {
         boxes[name] = el("input", { type: "checkbox", checked: Boolean(preferences[name]) });
@@ -114,7 +114,8 @@ export function createSettings(button, panel) {
       }),
       "Notification" in window && Notification.permission === "denied"
         ? el("p", { class: "settings-note" }, "The browser blocks notifications for this site; allow them in its settings.")
-        : null);
+        : null,
+    ].filter(Boolean));
   };
   const save = async (name, value) => {
     if (name === "desktop_notifications" && value && "Notification" in window && Notification.permission === "default") {
@@ -175,7 +176,7 @@ export function createNotifications(button, panel, { openConversation }) {
       drawList();
     });
     panel.replaceChildren(
-      el("div", { class: "notifications-head" }, el("strong", {}, "Notifications"), unread ? readAll : null),
+      el("div", { class: "notifications-head" }, el("strong", {}, "Notifications"), unread ? readAll : ""),
       items.length ? el("ul", { class: "notifications-list" }, ...items.map((n) => {
         const row = el("button", { type: "button", class: `notification${n.read_at ? "" : " is-unread"}` },
           autoText("strong", n.data?.by || "A colleague"), ` ${KIND_LABELS[n.kind] || n.kind}`,
