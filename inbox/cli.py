@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from inbox.auth import create_user
+from inbox.calendars import seed_holidays
 from inbox.channels import seed_accounts
 from inbox.db import session
 from inbox.migrate import upgrade
@@ -20,6 +21,7 @@ def initialise() -> str | None:
     config = current_app.config
     upgrade(config["DATABASE_URL"])
     seed_accounts()
+    seed_holidays()
     generated = None
     if not session().scalar(select(func.count(User.id))):
         password = config.get("ADMIN_PASSWORD")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -101,6 +102,10 @@ class ChannelAccount(Base):
     secrets: Mapped[dict] = mapped_column(JSON, default=dict)
     api_base_url: Mapped[str | None] = mapped_column(String(500))
     sandbox: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Opening hours {"mon": [["10:00", "20:00"]], ...} in TIMEZONE; None: the contract's default (business_time).
+    business_hours: Mapped[dict | None] = mapped_column(JSON)
+    # Minutes to take a first contact and to answer each new message (the contract: 15 for both).
+    first_response_minutes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -520,3 +525,18 @@ class Notification(Base):
     data: Mapped[dict | None] = mapped_column(JSON)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Holiday(Base):
+    """A day the centre is closed: a fixed date every year (Throne Day) or one year's date (an Eid)."""
+
+    __tablename__ = "holidays"
+    __table_args__ = (UniqueConstraint("day", "recurring", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # For a recurring holiday only the month and day count (stored in year 2000, a leap year).
+    day: Mapped[date] = mapped_column(Date)
+    recurring: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None: every channel account.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"))
