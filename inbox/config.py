@@ -87,6 +87,12 @@ class Config:
         self.RETRY_BASE_SECONDS = float(env.get("RETRY_BASE_SECONDS", "2"))
         self.JOB_TIMEOUT = int(env.get("JOB_TIMEOUT", "120"))
         self.FIRST_RESPONSE_MINUTES = int(env.get("FIRST_RESPONSE_MINUTES", "15"))
+        # The commitments (inbox/sla.py), in business minutes: the next answer after a customer writes again,
+        # and no wait longer than one business day (600 minutes of the contract's 10:00-20:00); warnings go
+        # out this many minutes before a due time.
+        self.NEXT_RESPONSE_MINUTES = int(env.get("NEXT_RESPONSE_MINUTES", "15"))
+        self.ANSWER_WITHIN_MINUTES = int(env.get("ANSWER_WITHIN_MINUTES", "600"))
+        self.SLA_AT_RISK_MINUTES = int(env.get("SLA_AT_RISK_MINUTES", "5"))
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.SOCKETIO_MESSAGE_QUEUE = _flag(env.get("SOCKETIO_MESSAGE_QUEUE"))
         # inline: a webhook is parsed and ingested before its 200; deferred: the signed body is stored as

@@ -9,7 +9,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from connectors.base import InboundEvent
-from inbox.calendars import calendar_for, first_response_minutes
+from inbox import sla
 from inbox.db import insert_ignoring_conflicts, session, utcnow
 from inbox.models import (
     Attachment,
@@ -347,12 +347,7 @@ def _touch_conversation(conversation: Conversation, received_at, now) -> None:
     conversation.last_message_at = max(conversation.last_message_at or now, now)
     conversation.last_inbound_at = received_at
     conversation.unread_count = (conversation.unread_count or 0) + 1
-    if conversation.first_response_at is None and conversation.first_response_due_at is None:
-        # Taken within N business minutes of the customer's first unanswered message (the contract).
-        account = conversation.account
-        conversation.first_response_due_at = calendar_for(account).add_minutes(
-            received_at, first_response_minutes(account)
-        )
+    sla.customer_wrote(conversation, received_at)
 
 
 def _ingest_status(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> None:

@@ -248,6 +248,7 @@ class Conversation(Base):
         Index("ix_conversations_identity_thread", "identity_id", "thread_ref"),
         Index("ix_conversations_queue", "queued_at", "id"),
         Index("ix_conversations_assignee_status", "assignee_id", "status"),
+        Index("ix_conversations_awaiting", "status", "awaiting_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -277,6 +278,12 @@ class Conversation(Base):
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The service commitments' clock (inbox/sla.py): since when the customer waits for an agent's answer, the
+    # due times of the current wait, and when an agent last answered.
+    awaiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     account: Mapped[ChannelAccount] = relationship()
@@ -540,3 +547,17 @@ class Holiday(Base):
     recurring: Mapped[bool] = mapped_column(Boolean, default=False)
     # None: every channel account.
     account_id: Mapped[int | None] = mapped_column(ForeignKey("channel_accounts.id", ondelete="CASCADE"))
+
+
+class SlaWarning(Base):
+    """A warning sent about a timer (at risk, breached), recorded so that it is sent exactly once."""
+
+    __tablename__ = "sla_warnings"
+    __table_args__ = (UniqueConstraint("conversation_id", "timer", "level", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    timer: Mapped[str] = mapped_column(String(20))  # first_response, next_response, answer
+    level: Mapped[str] = mapped_column(String(10))  # at_risk, breached
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

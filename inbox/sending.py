@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, update
 
 from connectors import get_connector
 from connectors.base import DIRECT, PRIVATE_REPLY, OutboundFile, OutboundMessage, SendError
-from inbox import jobs
+from inbox import jobs, sla
 from inbox.channels import account_settings
 from inbox.db import session, utcnow
 from inbox.ingest import apply_known_receipts, lock_platform_id
@@ -72,7 +72,8 @@ def send_message(message_id: int) -> None:
         message_event("message.updated", message, conversation)
         db.commit()  # end the read the event's serialisation opened
         return
-    answered = message.author_id is not None and _mark_first_response(conversation, message)
+    # Automatic messages (author_id None) answer nobody: only a reply an agent wrote stops the clocks.
+    answered = message.author_id is not None and sla.agent_answered(conversation.id, message.created_at)
     lock_platform_id(message.account_id, result.external_id)
     _absorb_echo(message, result.external_id)
     message.external_id, message.sent_at = result.external_id, utcnow()
@@ -117,16 +118,3 @@ def _absorb_echo(message: Message, external_id: str) -> None:
     if echoes:
         db.execute(delete(Attachment).where(Attachment.message_id.in_(echoes)))
         db.execute(delete(Message).where(Message.id.in_(echoes)).execution_options(synchronize_session=False))
-
-
-def _mark_first_response(conversation: Conversation, message: Message) -> bool:
-    """The conversation's first agent reply that went out answers it, as of when the agent sent it.
-
-    Not when it was queued: a reply WhatsApp refused (131047 outside the 24-hour window) answered nobody."""
-    statement = (
-        update(Conversation)
-        .where(Conversation.id == conversation.id, Conversation.first_response_at.is_(None))
-        .values(first_response_at=message.created_at)
-        .execution_options(synchronize_session=False)
-    )
-    return session().execute(statement).rowcount > 0

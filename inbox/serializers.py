@@ -8,6 +8,7 @@ from connectors import get_connector
 from connectors.base import DIRECT
 from inbox.db import utcnow
 from inbox.models import Attachment, Contact, Conversation, Message, User
+from inbox.sla import sla_json
 
 
 def iso(value: datetime | None) -> str | None:
@@ -55,6 +56,7 @@ def conversation_json(conversation: Conversation) -> dict:
         "last_inbound_at": iso(conversation.last_inbound_at),
         "first_response_due_at": iso(conversation.first_response_due_at),
         "first_response_at": iso(conversation.first_response_at),
+        "sla": sla_json(conversation),
     }
 
 

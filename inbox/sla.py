@@ -1,0 +1,143 @@
+"""The service commitments' clock: the first take, the next response, the one-day answer; their states and
+the warnings sent once when a due time comes near or passes.
+
+- First take: starts at the customer's first unanswered message (the platform's time); stops at the first
+  reply written by an agent that the platform accepted (automatic answers and menus do not count).
+- Next response: when the customer writes again after an agent's answer, the same rule for the next answer.
+- One-day answer: no wait longer than ANSWER_WITHIN_MINUTES business minutes (one business day).
+All due times are in business time (inbox/business_time.py) and live in the database, so a restart loses none.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from inbox.calendars import calendar_for, first_response_minutes
+from inbox.db import insert_ignoring_conflicts, session, utcnow
+from inbox.models import Conversation, SlaWarning
+
+STATES = ("met", "running", "at_risk", "breached")  # from best to worst
+TIMERS = ("first_response", "next_response", "answer")
+
+
+def customer_wrote(conversation: Conversation, sent_at: datetime) -> None:
+    """Start the clocks at a customer's message, unless they already run for an earlier unanswered one."""
+    if conversation.awaiting_since is not None:
+        return
+    calendar = calendar_for(conversation.account)
+    config = current_app.config
+    conversation.awaiting_since = sent_at
+    conversation.answered_at = None
+    conversation.answer_due_at = calendar.add_minutes(sent_at, config["ANSWER_WITHIN_MINUTES"])
+    if conversation.first_response_at is None:
+        if conversation.first_response_due_at is None:
+            minutes = first_response_minutes(conversation.account)
+            conversation.first_response_due_at = calendar.add_minutes(sent_at, minutes)
+    else:
+        conversation.next_response_due_at = calendar.add_minutes(sent_at, config["NEXT_RESPONSE_MINUTES"])
+
+
+def agent_answered(conversation_id: int, written_at: datetime) -> bool:
+    """An agent's reply the platform accepted stops the clocks of the wait it answers; True if it did.
+
+    Conditional UPDATEs, so that two replies sent together stop each clock once, and a reply written
+    before the customer's latest message does not answer it."""
+    db = session()
+    first = db.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.first_response_at.is_(None))
+        .values(first_response_at=written_at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    waited = db.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.awaiting_since <= written_at)
+        .values(answered_at=written_at, awaiting_since=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return bool(first or waited)
+
+
+def _timer_state(due: datetime | None, done: datetime | None, now: datetime, margin: timedelta) -> str | None:
+    if due is None:
+        return None
+    if done is not None:
+        return "met" if done <= due else "breached"
+    if now >= due:
+        return "breached"
+    return "at_risk" if now >= due - margin else "running"
+
+
+def timers(conversation: Conversation, now: datetime | None = None) -> dict[str, str | None]:
+    """Each timer's state now: running, at_risk, met, breached, or None when it does not apply."""
+    now = now or utcnow()
+    margin = timedelta(minutes=current_app.config["SLA_AT_RISK_MINUTES"])
+    resolved = conversation.resolved_at if conversation.status == "resolved" else None
+    waiting_done = conversation.answered_at or resolved
+    return {
+        "first_response": _timer_state(
+            conversation.first_response_due_at, conversation.first_response_at or resolved, now, margin
+        ),
+        "next_response": _timer_state(conversation.next_response_due_at, waiting_done, now, margin),
+        "answer": _timer_state(conversation.answer_due_at, waiting_done, now, margin),
+    }
+
+
+def sla_json(conversation: Conversation, now: datetime | None = None) -> dict:
+    """The conversation's due times and its worst current state, as the API shows them."""
+    states = [s for s in timers(conversation, now).values() if s]
+    return {
+        "first_response_due_at": _iso(conversation.first_response_due_at),
+        "next_response_due_at": _iso(conversation.next_response_due_at),
+        "answer_due_at": _iso(conversation.answer_due_at),
+        "state": max(states, key=STATES.index) if states else None,
+    }
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+# ---------------------------------------------------------------- warnings
+
+_DUE_COLUMNS = {
+    "first_response": (Conversation.first_response_due_at, Conversation.first_response_at),
+    "next_response": (Conversation.next_response_due_at, Conversation.answered_at),
+    "answer": (Conversation.answer_due_at, Conversation.answered_at),
+}
+
+
+def due_warnings(now: datetime | None = None) -> list[tuple[int, str, str, datetime]]:
+    """(conversation id, timer, level, due) for every running timer at risk or breached now, sent or not."""
+    now = now or utcnow()
+    soon = now + timedelta(minutes=current_app.config["SLA_AT_RISK_MINUTES"])
+    found = []
+    for timer, (due, done) in _DUE_COLUMNS.items():
+        query = select(Conversation.id, due).where(
+            Conversation.status != "resolved", done.is_(None), due.is_not(None), due <= soon
+        )
+        for conversation_id, due_at in session().execute(query):
+            found.append((conversation_id, timer, "breached" if due_at <= now else "at_risk", due_at))
+    return found
+
+
+def record_warnings(now: datetime | None = None) -> list[SlaWarning]:
+    """Record each due warning not yet recorded; returns the new ones (the caller commits, then announces).
+
+    The unique key (conversation, timer, level, due time) makes a warning exactly-once across workers and
+    restarts: a sweep that runs twice, or after downtime, inserts nothing already there."""
+    db = session()
+    statement = insert_ignoring_conflicts(
+        SlaWarning, ("conversation_id", "timer", "level", "due_at"), returning=SlaWarning.id
+    )
+    created = []
+    stamp = now or utcnow()
+    for conversation_id, timer, level, due_at in due_warnings(now):
+        values = {"conversation_id": conversation_id, "timer": timer, "level": level, "due_at": due_at}
+        new_id = db.scalar(statement, {**values, "created_at": stamp})
+        if new_id is not None:
+            created.append(new_id)
+    return list(db.scalars(select(SlaWarning).where(SlaWarning.id.in_(created)))) if created else []
