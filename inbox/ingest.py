@@ -9,7 +9,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from connectors.base import InboundEvent
-from inbox import sla
+from inbox import language, sla
 from inbox.db import insert_ignoring_conflicts, session, utcnow
 from inbox.models import (
     Attachment,
@@ -198,17 +198,21 @@ def _ingest_message(account: ChannelAccount, event: InboundEvent, outcome: Outco
     conversation = _open_conversation(account, identity, event, outcome)
     now = utcnow()
     received_at = event.sent_at or now
-    message_id = _insert_message(account, conversation, event, now)
+    detected = language.detect(event.text) if event.text and event.type in ("text", "comment") else None
+    message_id = _insert_message(account, conversation, event, now, detected)
     if message_id is None:
         return
     _touch_conversation(conversation, received_at, now)
+    _keep_language(conversation, detected, event.text)
     outcome.new_messages.append(message_id)
     if conversation.id not in outcome.new_conversations:
         outcome.changed_conversations.append(conversation.id)
     _add_attachments(message_id, event, outcome)
 
 
-def _insert_message(account: ChannelAccount, conversation: Conversation, event: InboundEvent, now) -> int | None:
+def _insert_message(
+    account: ChannelAccount, conversation: Conversation, event: InboundEvent, now, detected=None
+) -> int | None:
     """Insert the event's message unless its platform id is already stored; its id, or None."""
     values = {
         "conversation_id": conversation.id,
@@ -216,6 +220,7 @@ def _insert_message(account: ChannelAccount, conversation: Conversation, event: 
         "direction": event.direction,
         "type": event.type,
         "text": event.text,
+        "language": detected.language if detected else None,
         "status": "received" if event.direction == "in" else "sent",
         "author_label": event.author_label,
         "hidden": False,
@@ -337,6 +342,18 @@ def _ingest_removal(account: ChannelAccount, event: InboundEvent, outcome: Outco
         return
     message.removed_at = event.sent_at or utcnow()
     outcome.changed_messages.append(message.id)
+
+
+def _keep_language(conversation: Conversation, detected, text: str | None) -> None:
+    """The conversation speaks the language of the customer's latest message that says it clearly; once
+    known, a bare "ok" or "merci" (under three words) changes nothing. A contact with no language takes it."""
+    if detected is None or detected.language is None or detected.confidence < language.CLEAR:
+        return
+    if conversation.language and len((text or "").split()) < language.MIN_WORDS_TO_CHANGE:
+        return
+    conversation.language = detected.language
+    if not conversation.contact.language:
+        conversation.contact.language = detected.language
 
 
 def _iso(value) -> str | None:

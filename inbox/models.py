@@ -278,6 +278,8 @@ class Conversation(Base):
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The customer's language (fr, en, ar, ary), from their latest message that said it clearly.
+    language: Mapped[str | None] = mapped_column(String(8))
     # The service commitments' clock (inbox/sla.py): since when the customer waits for an agent's answer, the
     # due times of the current wait, and when an agent last answered.
     awaiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -310,6 +312,7 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(3))
     type: Mapped[str] = mapped_column(String(20))
     text: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))  # detected on inbound texts (inbox/language.py)
     status: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str | None] = mapped_column(String(200))
     reply_to_external_id: Mapped[str | None] = mapped_column(String(200))

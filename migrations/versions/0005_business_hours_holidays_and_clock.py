@@ -1,4 +1,4 @@
-"""business hours, holidays and the commitments' clock
+"""business hours, holidays, the commitments' clock and languages
 
 Revision ID: 0005
 Revises: 0004
@@ -47,7 +47,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("business_hours", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("first_response_minutes", sa.Integer(), nullable=True))
 
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
+
     with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("language", sa.String(length=8), nullable=True))
         batch_op.add_column(sa.Column("awaiting_since", inbox.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("next_response_due_at", inbox.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("answer_due_at", inbox.db.UTCDateTime(timezone=True), nullable=True))
@@ -63,6 +67,10 @@ def downgrade() -> None:
         batch_op.drop_column("answer_due_at")
         batch_op.drop_column("next_response_due_at")
         batch_op.drop_column("awaiting_since")
+        batch_op.drop_column("language")
+
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("language")
 
     with op.batch_alter_table("channel_accounts", schema=None) as batch_op:
         batch_op.drop_column("first_response_minutes")
