@@ -564,3 +564,22 @@ class SlaWarning(Base):
     level: Mapped[str] = mapped_column(String(10))  # at_risk, breached
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class CannedReply(Base):
+    """A prototype message the utility validated, in one language, picked by agents with "/" in the composer."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (UniqueConstraint("shortcut", "language"), Index("ix_canned_replies_language", "language"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    shortcut: Mapped[str] = mapped_column(String(40))  # what an agent types after "/"
+    language: Mapped[str] = mapped_column(String(8))  # fr, ar, ary, en
+    body: Mapped[str] = mapped_column(Text)
+    validated: Mapped[bool] = mapped_column(Boolean, default=False)
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

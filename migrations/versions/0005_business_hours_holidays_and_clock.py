@@ -18,6 +18,27 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "canned_replies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("topic", sa.String(length=100), nullable=False),
+        sa.Column("shortcut", sa.String(length=40), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("validated", sa.Boolean(), nullable=False),
+        sa.Column("validated_by_id", sa.Integer(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", inbox.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", inbox.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["validated_by_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("shortcut", "language"),
+    )
+    with op.batch_alter_table("canned_replies", schema=None) as batch_op:
+        batch_op.create_index("ix_canned_replies_language", ["language"], unique=False)
+
+    op.create_table(
         "holidays",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -81,3 +102,4 @@ def downgrade() -> None:
 
     op.drop_table("sla_warnings")
     op.drop_table("holidays")
+    op.drop_table("canned_replies")

@@ -1,0 +1,126 @@
+"""Personalised texts (the agents' canned replies, campaign messages) rendered in Jinja2's sandbox.
+
+A template sees plain values only, never a model: `contact`, `case` and `agent` for canned replies, the CSV
+columns for campaigns. It is checked when saved: every variable it names must be one the place it is used
+offers, and only a few harmless filters are allowed, so a template that tries to reach anything else
+(`{{ contact.__class__ }}`, `{{ config }}`, `{% import %}`) is refused before anyone can use it. A value
+that is missing when it is rendered is an error naming it, never an empty gap in a customer's message.
+"""
+
+from __future__ import annotations
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+# The variables of the agents' canned replies, by object.
+REPLY_VARIABLES = {
+    "contact": {"name", "first_name", "cil", "contract", "phone", "email", "address"},
+    "case": {"number", "state"},
+    "agent": {"name", "first_name"},
+}
+SAFE_FILTERS = {"upper", "lower", "title", "capitalize", "trim", "default"}
+MAX_LENGTH = 4096
+_ALLOWED_NODES = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Getattr,
+    nodes.Filter,
+    nodes.Const,
+    nodes.If,
+    nodes.CondExpr,
+    nodes.Not,
+    nodes.And,
+    nodes.Or,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.Concat,
+)
+
+_environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+class TemplateRefused(ValueError):
+    """A template that cannot be saved: bad syntax, or it reaches beyond what it may use."""
+
+
+class MissingValue(ValueError):
+    """A value the template needs is missing for this recipient or conversation."""
+
+
+def check(source: str, variables: dict[str, set[str]] | set[str]) -> set[str]:
+    """Refuse (TemplateRefused) a template that is malformed or reaches beyond `variables`; returns the
+    variables it uses ("contact.cil", or "prenom" for flat ones).
+
+    `variables` is {object: {fields}} (canned replies) or a set of flat names (campaign columns)."""
+    if not isinstance(source, str) or not source.strip():
+        raise TemplateRefused("The text is empty.")
+    if len(source) > MAX_LENGTH:
+        raise TemplateRefused(f"The text is longer than {MAX_LENGTH} characters.")
+    try:
+        tree = _environment.parse(source)
+    except TemplateSyntaxError as error:
+        raise TemplateRefused(f"Line {error.lineno}: {(error.message or 'syntax error').rstrip('.')}.") from error
+    used: set[str] = set()
+    for node in tree.find_all(nodes.Node):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise TemplateRefused(f"Templates may only show values: {type(node).__name__} is not allowed.")
+        if isinstance(node, nodes.Filter) and node.name not in SAFE_FILTERS:
+            raise TemplateRefused(f"The filter {node.name!r} is not allowed (use {', '.join(sorted(SAFE_FILTERS))}).")
+        if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+            used.add(_checked(f"{node.node.name}.{node.attr}", node.node.name, node.attr, variables))
+        elif isinstance(node, nodes.Getattr):
+            raise TemplateRefused(f"{node.attr!r} reaches too deep: use {{{{ object.field }}}} only.")
+    for node in tree.find_all(nodes.Name):
+        if isinstance(variables, dict):
+            parents = {id(n.node) for n in tree.find_all(nodes.Getattr)}
+            if node.name not in variables:
+                raise TemplateRefused(f"Unknown variable {{{{ {node.name} }}}}; available: {_listing(variables)}.")
+            if id(node) not in parents:
+                raise TemplateRefused(f"{{{{ {node.name} }}}} needs a field, e.g. {{{{ {node.name}.name }}}}.")
+        else:
+            used.add(_checked(node.name, node.name, None, variables))
+    return used
+
+
+def _checked(label: str, root: str, field: str | None, variables) -> str:
+    if isinstance(variables, dict):
+        if root not in variables or field not in variables[root]:
+            raise TemplateRefused(f"Unknown variable {{{{ {label} }}}}; available: {_listing(variables)}.")
+    elif root not in variables:
+        available = ", ".join(sorted(variables)) or "none"
+        raise TemplateRefused(f"Unknown variable {{{{ {label} }}}}; the columns are: {available}.")
+    return label
+
+
+def _listing(variables: dict[str, set[str]]) -> str:
+    return ", ".join(f"{root}.{field}" for root, fields in sorted(variables.items()) for field in sorted(fields))
+
+
+def render(source: str, context: dict, variables: dict[str, set[str]] | set[str]) -> str:
+    """Check then render a template with plain values; MissingValue names every value it needs that is missing
+    (None and "" count as missing: a customer must never read an empty gap)."""
+    used = check(source, variables)
+    cleaned = {key: _present(value) for key, value in context.items()}
+    cleaned = {key: value for key, value in cleaned.items() if value is not None}
+    try:
+        return _environment.from_string(source).render(**cleaned)
+    except UndefinedError as error:
+        absent = sorted(name for name in used if not _has(cleaned, name))
+        raise MissingValue(f"Missing for this message: {', '.join(absent) or error.message}.") from error
+    except SecurityError as error:  # cannot happen to a checked template; kept as a last wall
+        raise TemplateRefused(str(error)) from error
+
+
+def _present(value):
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if v not in (None, "")}
+    return None if value in (None, "") else value
+
+
+def _has(context: dict, name: str) -> bool:
+    root, _, field = name.partition(".")
+    value = context.get(root)
+    return value is not None and (not field or (isinstance(value, dict) and field in value))
