@@ -2,6 +2,7 @@
 // what it answers, and the text with one file; Enter sends, Shift+Enter starts a new line. A reply the platform
 // no longer allows shows its reason instead of the text box, before the agent types.
 
+import { attachCannedReplies } from "./canned.js";
 import { autoText, el, icon } from "./dom.js";
 import { loadDraft, saveDraft } from "./drafts.js";
 import { fileSize } from "./format.js";
@@ -18,6 +19,7 @@ const PLACEHOLDERS = {
 const ALREADY_PRIVATE = "This comment already had its private reply: Facebook allows only one. "
   + "Answer publicly, or in Messenger once the customer writes there.";
 
+const REPLY_HINT = " Type / for a canned reply.";
 const NOTE_PLACEHOLDER = "Private note for colleagues, never sent to the customer. Type @ to mention someone…";
 
 /**
@@ -28,6 +30,7 @@ const NOTE_PLACEHOLDER = "Private note for colleagues, never sent to the custome
  */
 export function createComposer({
   send, canAttach = () => true, onClearTarget = () => {}, sendNote = null, findColleagues = null, draftKey = null,
+  findReplies = null, previewReply = null,
 }) {
   const textarea = el("textarea", {
     class: "composer-text", rows: 1, dir: "auto", placeholder: PLACEHOLDERS.direct,
@@ -48,6 +51,9 @@ export function createComposer({
   const form = el("form", { class: "composer" }, kinds, modes, target, refusal, error, chip, row);
   const mentions = sendNote && findColleagues ? attachMentions(textarea, findColleagues) : null;
   let noting = false; // writing a private note rather than a reply
+  if (findReplies && previewReply) {
+    attachCannedReplies(textarea, { find: findReplies, preview: previewReply, onError: (message) => showError(message) });
+  }
 
   let file = null;
   let available = [{ mode: "direct", allowed: true, reason: null }];
@@ -145,7 +151,7 @@ export function createComposer({
     row.hidden = Boolean(reason);
     attach.hidden = !canAttach(chosen);
     if (attach.hidden) setFile(null);
-    textarea.placeholder = PLACEHOLDERS[chosen] || PLACEHOLDERS.direct;
+    textarea.placeholder = (PLACEHOLDERS[chosen] || PLACEHOLDERS.direct) + (findReplies ? REPLY_HINT : "");
     form.dataset.replyMode = chosen;
   };
 

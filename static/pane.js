@@ -10,7 +10,8 @@ import { STATUS_RANK, reactionsByTarget, renderMessage } from "./messages.js";
 import { renderNote } from "./notes.js";
 
 const ME = document.getElementById("app")?.dataset || {};
-const STICK_DISTANCE = 80; // px from the bottom within which new messages keep the view scrolled down
+const STICK_DISTANCE = 80;
+const LANGUAGE_NAMES = { fr: "Français", ar: "العربية", ary: "Darija", en: "English" }; // px from the bottom within which new messages keep the view scrolled down
 
 function byTime(a, b) {
   const difference = new Date(a.created_at) - new Date(b.created_at);
@@ -48,6 +49,10 @@ export class ConversationPane {
       findColleagues: async (query) => (await get(
         `/api/v1/conversations/${conversation.id}/mentionable?${new URLSearchParams({ q: query })}`)).items,
       draftKey: `${ME.userId}:${conversation.id}`,
+      findReplies: async (query) => (await get(`/api/v1/canned-replies?${new URLSearchParams({
+        q: query, language: this.conversation.language || "fr" })}`)).items,
+      previewReply: async (reply) => (await post(
+        `/api/v1/conversations/${this.conversation.id}/canned-replies/${reply.id}/preview`)).text,
     });
     this.composer.element.hidden = ME.userRole === "reviewer"; // reviewers read and approve; they never write
     const close = el("button", { type: "button", class: "icon-button pane-close", title: "Close (Alt+W)",
@@ -91,6 +96,8 @@ export class ConversationPane {
       el("span", { class: `pill pill-${conversation.status}` }, conversation.status),
       conversation.case_number ? el("span", { class: "pill" }, `Case ${conversation.case_number}`) : null,
       conversation.request_type ? el("span", { class: "pill" }, conversation.request_type) : null,
+      conversation.language ? el("span", { class: "pill pill-language", title: "The customer's language" },
+        LANGUAGE_NAMES[conversation.language] || conversation.language) : null,
       conversation.assignee ? autoText("span", `Assigned to ${conversation.assignee.name}`, "pane-assignee") : null,
     ];
     this.header.replaceChildren(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import unique_phone
@@ -58,3 +59,40 @@ def test_views_show_mine_and_unassigned_live(agent, phone):
     expect(item).to_be_visible()  # a new conversation is unassigned: it arrives live in the view
     page.locator("#views button[data-view=mine]").click()
     expect(item).to_have_count(0)
+
+
+def admin_token(service) -> str:
+    from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    answer = requests.post(
+        f"{service.base_url}/api/v1/auth/token", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=10
+    )
+    return answer.json()["token"]
+
+
+def test_a_canned_reply_is_rendered_for_the_customer_before_sending(agent, phone, service):
+    token = admin_token(service)
+    created = requests.post(
+        f"{service.base_url}/api/v1/canned-replies",
+        json={
+            "topic": "Accueil",
+            "shortcut": f"accueil{unique_phone()[-4:]}",
+            "language": "fr",
+            "body": "Bonjour {{ contact.first_name }}, ici {{ agent.first_name }}. Comment puis-je vous aider ?",
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    shortcut = created.json()["shortcut"]
+    page, number = agent.page, unique_phone()
+    phone_sends(phone.page, number, "Nadia Canned", "Bonjour, une question sur ma facture")
+    pane = open_conversation(page, "Nadia Canned")
+    expect(pane.locator(".pill-language")).to_have_text("Français")
+    box = pane.locator(".composer-text")
+    box.press_sequentially(f"/{shortcut[:6]}")
+    expect(pane.locator(".canned-option", has_text=f"/{shortcut}")).to_be_visible()
+    box.press("Enter")
+    expect(box).to_have_value("Bonjour Nadia, ici Salma. Comment puis-je vous aider ?")
+    box.press("Enter")
+    expect(phone.page.locator(".phone-chat .bubble:not(.from-me)", has_text="Bonjour Nadia, ici Salma")).to_be_visible()
