@@ -30,6 +30,9 @@ AVAILABILITIES = ("online", "away", "offline")
 CONVERSATION_STATUSES = ("open", "pending", "resolved")
 REQUEST_TYPES = ("information", "claim", "request")
 CATALOGUE_KINDS = ("family", "nature", "service")
+CAMPAIGN_STATUSES = ("draft", "preparing", "scheduled", "running", "paused", "cancelled", "completed")
+# A recipient moves pending -> sending -> sent | failed | skipped; a send cut short by a crash is interrupted.
+RECIPIENT_STATES = ("pending", "sending", "sent", "failed", "skipped", "interrupted")
 CASE_STATES = ("open", "escalated", "awaiting_approval", "answered", "closed")
 PROPOSAL_STATES = ("pending", "approved", "rejected")
 SEGMENTS = ("individual", "key_account")
@@ -270,6 +273,8 @@ class Conversation(Base):
     nature_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_items.id"))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("catalogue_items.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The campaign this conversation answers (the customer replied to a campaign message).
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     # Copied from the case, so that lists and the contract's API read it without a join.
     case_number: Mapped[str | None] = mapped_column(String(40), index=True)
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -583,3 +588,78 @@ class CannedReply(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Campaign(Base):
+    """A personalised outbound message to an audience, sent at the platform's pace."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    # A text template (Jinja, sandboxed; the audience's columns as variables) or a platform template.
+    text: Mapped[str | None] = mapped_column(Text)
+    platform_template: Mapped[dict | None] = mapped_column(JSON)  # {name, language, parameters: [column...]}
+    rate_per_second: Mapped[float] = mapped_column(default=80.0)
+    audience: Mapped[dict | None] = mapped_column(JSON)  # {"filters": {...}} or {"csv": true, "columns": [...]}
+    audience_report: Mapped[dict | None] = mapped_column(JSON)  # rows read, bad rows, duplicates, opted out
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    account: Mapped[ChannelAccount] = relationship()
+
+
+class CampaignRecipient(Base):
+    """One person of a campaign's audience: at most one row per address, so never sent twice."""
+
+    __tablename__ = "campaign_recipients"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "address"),
+        Index("ix_campaign_recipients_state", "campaign_id", "state", "id"),
+        Index("ix_campaign_recipients_external", "account_id", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("channel_accounts.id"))
+    address: Mapped[str] = mapped_column(String(128))  # the platform's form: WhatsApp digits, a PSID, an X id
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    variables: Mapped[dict | None] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text)  # why skipped, failed or interrupted
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a retry after a rate limit
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(String(200))  # the platform's message id, for statuses
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OptOut(Base):
+    """Someone who said stop: no campaign reaches them until they say start again (the suppression list)."""
+
+    __tablename__ = "opt_outs"
+    __table_args__ = (UniqueConstraint("platform", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(128))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    word: Mapped[str | None] = mapped_column(String(100))  # what they wrote
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StopWord(Base):
+    """A message that, alone, opts its sender out of campaigns (or back in, for `start` words)."""
+
+    __tablename__ = "stop_words"
+    __table_args__ = (UniqueConstraint("word"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    word: Mapped[str] = mapped_column(String(100))  # normalised: lower case, no accents, single spaces
+    action: Mapped[str] = mapped_column(String(10), default="stop")  # stop or start
