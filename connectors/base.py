@@ -100,6 +100,8 @@ class OutboundMessage:
     last_inbound_at: datetime | None = None
     # Our own reference (a message id), passed where the platform echoes it back (InboundEvent.client_ref).
     ref: str | None = None
+    # A platform-approved template instead of a text: {"name", "language", "parameters": [text, ...]}.
+    template: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

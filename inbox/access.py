@@ -16,6 +16,8 @@ EVERYTHING_ROLES = ("admin", "reviewer")
 CONVERSATION_ROLES = ("agent", "supervisor", "admin", "reviewer")
 ALL_ROOM = "conversations:all"
 GENERAL_ROOM = "conversations:general"
+CAMPAIGN_ROLES = ("marketing", "supervisor", "admin")
+CAMPAIGNS_ROOM = "campaigns"
 
 
 def team_ids(user: User) -> list[int]:
@@ -64,6 +66,8 @@ def can_act(user: User, conversation: Conversation) -> bool:
 def rooms_for(user: User) -> list[str]:
     """The Socket.IO rooms the user's rights put them in; clients never choose."""
     rooms = [f"user:{user.id}"]
+    if user.role in CAMPAIGN_ROLES:
+        rooms.append(CAMPAIGNS_ROOM)
     if user.role not in CONVERSATION_ROLES:
         return rooms
     if sees_everything(user):

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
+from campaigns.optout import seed_stop_words
 from inbox.auth import create_user
 from inbox.calendars import seed_holidays
 from inbox.channels import seed_accounts
@@ -22,6 +23,7 @@ def initialise() -> str | None:
     upgrade(config["DATABASE_URL"])
     seed_accounts()
     seed_holidays()
+    seed_stop_words()
     generated = None
     if not session().scalar(select(func.count(User.id))):
         password = config.get("ADMIN_PASSWORD")

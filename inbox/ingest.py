@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from campaigns import optout
 from connectors.base import InboundEvent
 from inbox import language, sla
 from inbox.db import insert_ignoring_conflicts, session, utcnow
 from inbox.models import (
     Attachment,
+    CampaignRecipient,
     ChannelAccount,
     Contact,
     ContactIdentity,
@@ -40,6 +43,7 @@ class Outcome:
     new_conversations: list[int] = field(default_factory=list)
     changed_conversations: list[int] = field(default_factory=list)
     new_messages: list[int] = field(default_factory=list)
+    messages_to_send: list[int] = field(default_factory=list)  # automatic answers (an opt-out's confirmation)
     changed_messages: list[int] = field(default_factory=list)
     attachments_to_fetch: list[int] = field(default_factory=list)
     threads_to_fetch: list[int] = field(default_factory=list)  # public conversations whose post text is unknown
@@ -145,11 +149,15 @@ def _identity_for(account: ChannelAccount, event: InboundEvent) -> ContactIdenti
 
 
 def _known_identity(account: ChannelAccount, sender_ref: str | None) -> ContactIdentity | None:
-    return session().scalars(
-        select(ContactIdentity)
-        .where(ContactIdentity.account_id == account.id, ContactIdentity.external_id == sender_ref)
-        .with_for_update()
-    ).first()
+    return (
+        session()
+        .scalars(
+            select(ContactIdentity)
+            .where(ContactIdentity.account_id == account.id, ContactIdentity.external_id == sender_ref)
+            .with_for_update()
+        )
+        .first()
+    )
 
 
 def _latest_conversation(identity: ContactIdentity, thread_ref: str | None, open_only: bool = True):
@@ -205,9 +213,57 @@ def _ingest_message(account: ChannelAccount, event: InboundEvent, outcome: Outco
     _touch_conversation(conversation, received_at, now)
     _keep_language(conversation, detected, event.text)
     outcome.new_messages.append(message_id)
+    _link_campaign(account, identity, conversation, received_at)
+    if event.type == "text" and conversation.thread_ref is None:
+        _opt_out_or_in(account, identity, conversation, event, outcome)
     if conversation.id not in outcome.new_conversations:
         outcome.changed_conversations.append(conversation.id)
     _add_attachments(message_id, event, outcome)
+
+
+CAMPAIGN_REPLY_DAYS = 7  # a message this soon after a campaign reached the customer answers it
+
+
+def _link_campaign(account, identity, conversation: Conversation, received_at) -> None:
+    """A customer writing after a campaign reached them answers it: the conversation shows which."""
+    if conversation.campaign_id is not None:
+        return
+    conversation.campaign_id = session().scalar(
+        select(CampaignRecipient.campaign_id)
+        .where(
+            CampaignRecipient.account_id == account.id,
+            CampaignRecipient.address == identity.external_id,
+            CampaignRecipient.state == "sent",
+            CampaignRecipient.sent_at >= received_at - timedelta(days=CAMPAIGN_REPLY_DAYS),
+            CampaignRecipient.sent_at <= received_at,
+        )
+        .order_by(CampaignRecipient.sent_at.desc())
+        .limit(1)
+    )
+
+
+def _opt_out_or_in(account, identity, conversation: Conversation, event: InboundEvent, outcome: Outcome) -> None:
+    """A message that is only a stop (or start) word changes the sender's campaigns and is confirmed."""
+    action = optout.action_for(event.text)
+    if action is None or not optout.apply(
+        account.platform, identity.external_id, identity.contact_id, action, event.text
+    ):
+        return
+    texts = optout.CONFIRMATIONS[action]
+    reply = Message(
+        conversation_id=conversation.id,
+        account_id=account.id,
+        direction="out",
+        type="text",
+        text=texts.get(conversation.language or conversation.contact.language or "fr", texts["fr"]),
+        status="queued",
+        mode="direct",
+        data={"automatic": f"opt_{action}"},
+    )
+    session().add(reply)
+    session().flush()
+    outcome.new_messages.append(reply.id)
+    outcome.messages_to_send.append(reply.id)
 
 
 def _insert_message(
@@ -312,11 +368,15 @@ def _ingest_watermark(account: ChannelAccount, event: InboundEvent, outcome: Out
 
 
 def _stored_message(account: ChannelAccount, event: InboundEvent, outcome: Outcome) -> Message | None:
-    message = session().scalars(
-        select(Message)
-        .where(Message.account_id == account.id, Message.external_id == event.external_id)
-        .with_for_update()
-    ).first()
+    message = (
+        session()
+        .scalars(
+            select(Message)
+            .where(Message.account_id == account.id, Message.external_id == event.external_id)
+            .with_for_update()
+        )
+        .first()
+    )
     if message is None:  # an edit or removal of something never delivered to us is kept for admins
         _keep_unrouted(account.platform, event, f"{event.kind} of unknown message {event.external_id!r}")
         outcome.unrouted += 1

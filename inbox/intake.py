@@ -24,6 +24,7 @@ from inbox import broker, jobs, media, realtime, threads
 from inbox.db import session, utcnow
 from inbox.ingest import Outcome, ingest, keep_unparsed
 from inbox.models import InboundDelivery
+from inbox.sending import queue_send
 
 log = logging.getLogger(__name__)
 DRAIN_FLAG = "inbox:intake:drain-queued"
@@ -60,6 +61,8 @@ def after_commit(outcome: Outcome | None, events: list | None = None) -> None:
         return
     try:
         media.schedule_fetches(outcome.attachments_to_fetch)
+        for message_id in outcome.messages_to_send:
+            queue_send(message_id)
         for conversation_id in outcome.threads_to_fetch:
             jobs.enqueue(threads.fetch_thread, conversation_id)
     except Exception:  # stored; an agent can ask again for files, the thread shows its link meanwhile

@@ -24,6 +24,14 @@ def enqueue(function, *args, retries: int | None = None):
     return broker.queue().enqueue(function, *args, retry=retry, job_timeout=config["JOB_TIMEOUT"])
 
 
+def enqueue_in(seconds: float, function, *args):
+    """Queue a job to run after a delay (RQ's scheduler, which the worker runs, moves it to the queue)."""
+    from datetime import timedelta
+
+    config = current_app.config
+    return broker.queue().enqueue_in(timedelta(seconds=seconds), function, *args, job_timeout=config["JOB_TIMEOUT"])
+
+
 def retries_left() -> int:
     """How many retries the running job has after this attempt (0 outside a job)."""
     job = get_current_job()

@@ -622,6 +622,7 @@ class CampaignRecipient(Base):
         UniqueConstraint("campaign_id", "address"),
         Index("ix_campaign_recipients_state", "campaign_id", "state", "id"),
         Index("ix_campaign_recipients_external", "account_id", "external_id"),
+        Index("ix_campaign_recipients_address", "account_id", "address", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

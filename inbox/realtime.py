@@ -96,6 +96,13 @@ def notification_event(user_id: int, notification: dict) -> None:
     _emit("notification.created", {"notification": notification}, [f"user:{user_id}"])
 
 
+def campaign_event(event: str, payload: dict) -> None:
+    """Announce campaign.progress to marketing, supervisors and admins."""
+    from inbox.access import CAMPAIGNS_ROOM
+
+    _emit(event, payload, [CAMPAIGNS_ROOM])
+
+
 def prepare(outcome) -> list[tuple[str, dict, list[str]]]:
     """The events of an ingest outcome as (event, payload, rooms), read in the current transaction.
 

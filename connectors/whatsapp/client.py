@@ -115,6 +115,8 @@ def _payload(message: OutboundMessage, media_id: str | None) -> dict:
     payload: dict = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.to}
     if message.reply_to:
         payload["context"] = {"message_id": message.reply_to}
+    if message.template is not None:
+        return {**payload, "type": "template", "template": _template(message.template)}
     if message.file is None:
         payload.update(type="text", text={"preview_url": False, "body": message.text or ""})
         return payload
@@ -126,6 +128,15 @@ def _payload(message: OutboundMessage, media_id: str | None) -> dict:
         media["filename"] = message.file.filename
     payload.update(type=kind, **{kind: media})
     return payload
+
+
+def _template(template) -> dict:
+    """An approved template with its body parameters, in the order of its {{1}}, {{2}}... (Cloud API)."""
+    body: dict = {"name": template["name"], "language": {"code": template["language"]}}
+    parameters = [{"type": "text", "text": str(value)} for value in template.get("parameters") or ()]
+    if parameters:
+        body["components"] = [{"type": "body", "parameters": parameters}]
+    return body
 
 
 def _upload_media(client: heyoo.WhatsApp, file: OutboundFile) -> dict:

@@ -78,6 +78,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("campaign_recipients", schema=None) as batch_op:
         batch_op.create_index("ix_campaign_recipients_external", ["account_id", "external_id"], unique=False)
+        batch_op.create_index("ix_campaign_recipients_address", ["account_id", "address", "sent_at"], unique=False)
         batch_op.create_index("ix_campaign_recipients_state", ["campaign_id", "state", "id"], unique=False)
 
     op.create_table(
@@ -113,6 +114,7 @@ def downgrade() -> None:
     op.drop_table("opt_outs")
     with op.batch_alter_table("campaign_recipients", schema=None) as batch_op:
         batch_op.drop_index("ix_campaign_recipients_state")
+        batch_op.drop_index("ix_campaign_recipients_address")
         batch_op.drop_index("ix_campaign_recipients_external")
 
     op.drop_table("campaign_recipients")
