@@ -45,10 +45,15 @@ def slow_down(account_id: int, seconds: float) -> None:
     broker.connection().set(f"campaigns:slow:{account_id}", 1, px=max(1, int(seconds * 1000)))
 
 
-def claim_pair(account_id: int, address: str) -> int:
-    """Take the person's send window: 0 when taken, else milliseconds until it frees."""
-    key = f"campaigns:pair:{account_id}:{address}"
-    connection = broker.connection()
-    if connection.set(key, 1, nx=True, px=PAIR_SECONDS * 1000):
-        return 0
-    return max(1, int(connection.pttl(key)))
+def pair_wait(account_id: int, address: str) -> int:
+    """Milliseconds until the person may receive another message (0: now)."""
+    return max(0, int(broker.connection().pttl(_pair_key(account_id, address))))
+
+
+def mark_pair(account_id: int, address: str) -> None:
+    """A message reached the person: the next one waits PAIR_SECONDS (a refused call did not count)."""
+    broker.connection().set(_pair_key(account_id, address), 1, px=PAIR_SECONDS * 1000)
+
+
+def _pair_key(account_id: int, address: str) -> str:
+    return f"campaigns:pair:{account_id}:{address}"

@@ -54,7 +54,7 @@ def prepare_audience(campaign_id: int) -> None:
     """RQ job: expand the campaign's CSV or filters into recipient rows, in batches; safe to run twice."""
     db = session()
     campaign = db.get(Campaign, campaign_id)
-    if campaign is None or campaign.status != "preparing":
+    if campaign is None or campaign.audience_report is not None:
         return
     spec = campaign.audience or {}
     if spec.get("filters") is not None:
@@ -68,7 +68,6 @@ def prepare_audience(campaign_id: int) -> None:
             report = audience.expand(campaign, rows, variables, end_batch=db.commit)
     campaign = db.get(Campaign, campaign_id)
     campaign.audience_report = report.as_dict()
-    campaign.status = "draft"
     db.commit()
     announce_progress(campaign_id)
 
@@ -188,7 +187,7 @@ def _next_slice(campaign_id: int) -> None:
         db.execute(
             update(Campaign)
             .where(Campaign.id == campaign_id, Campaign.status == "running")
-            .values(status="completed", finished_at=utcnow())
+            .values(status="done", finished_at=utcnow())
         )
         db.commit()
     announce_progress(campaign_id)
@@ -199,7 +198,7 @@ def _send_one(campaign: Campaign, recipient: CampaignRecipient) -> None:
     if optout.is_opted_out(account.platform, recipient.address):  # said stop since the audience was read
         _finish(recipient.id, state="skipped", reason="opted out")
         return
-    pair_wait = ratelimit.claim_pair(account.id, recipient.address)
+    pair_wait = ratelimit.pair_wait(account.id, recipient.address)
     if pair_wait:
         _finish(recipient.id, state="pending", not_before=utcnow() + timedelta(milliseconds=pair_wait))
         return
@@ -217,6 +216,7 @@ def _send_one(campaign: Campaign, recipient: CampaignRecipient) -> None:
     except SendError as error:
         _failed(campaign, recipient, error)
         return
+    ratelimit.mark_pair(account.id, recipient.address)
     _finish(recipient.id, state="sent", external_id=result.external_id, sent_at=utcnow(), reason=None)
 
 
@@ -240,12 +240,14 @@ def _failed(campaign: Campaign, recipient: CampaignRecipient, error: SendError) 
     if error.code in FINAL_CODES or not error.retryable:
         _finish(recipient.id, state="failed", error_code=error.code, reason=error.message)
         return
+    base = current_app.config["RETRY_BASE_SECONDS"]
+    backoff_seconds = error.retry_after or base * 2 ** min(recipient.attempts, 6)
     if error.code in ("130429", "131056") or error.retry_after:
-        ratelimit.slow_down(campaign.account_id, error.retry_after or 2 ** min(recipient.attempts, 6))
+        ratelimit.slow_down(campaign.account_id, backoff_seconds)  # every worker slows down on this number
     if recipient.attempts >= MAX_ATTEMPTS:
         _finish(recipient.id, state="failed", error_code=error.code, reason=error.message)
         return
-    backoff = timedelta(seconds=error.retry_after or 2**recipient.attempts)
+    backoff = timedelta(seconds=backoff_seconds)
     _finish(recipient.id, state="pending", not_before=utcnow() + backoff, error_code=error.code, reason=error.message)
 
 

@@ -92,6 +92,8 @@ class Config:
         # out this many minutes before a due time.
         self.NEXT_RESPONSE_MINUTES = int(env.get("NEXT_RESPONSE_MINUTES", "15"))
         self.ANSWER_WITHIN_MINUTES = int(env.get("ANSWER_WITHIN_MINUTES", "600"))
+        # Campaign sends per second per number: Meta's default throughput is 80/s (up to 1,000 when raised).
+        self.CAMPAIGN_MAX_RATE = float(env.get("CAMPAIGN_MAX_RATE", "80"))
         self.SLA_AT_RISK_MINUTES = int(env.get("SLA_AT_RISK_MINUTES", "5"))
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.SOCKETIO_MESSAGE_QUEUE = _flag(env.get("SOCKETIO_MESSAGE_QUEUE"))

@@ -235,7 +235,7 @@ def _link_campaign(account, identity, conversation: Conversation, received_at) -
             CampaignRecipient.address == identity.external_id,
             CampaignRecipient.state == "sent",
             CampaignRecipient.sent_at >= received_at - timedelta(days=CAMPAIGN_REPLY_DAYS),
-            CampaignRecipient.sent_at <= received_at,
+            CampaignRecipient.sent_at <= received_at + timedelta(minutes=1),  # the platform clock may lag ours
         )
         .order_by(CampaignRecipient.sent_at.desc())
         .limit(1)

@@ -30,7 +30,7 @@ AVAILABILITIES = ("online", "away", "offline")
 CONVERSATION_STATUSES = ("open", "pending", "resolved")
 REQUEST_TYPES = ("information", "claim", "request")
 CATALOGUE_KINDS = ("family", "nature", "service")
-CAMPAIGN_STATUSES = ("draft", "preparing", "scheduled", "running", "paused", "cancelled", "completed")
+CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "done", "cancelled")
 # A recipient moves pending -> sending -> sent | failed | skipped; a send cut short by a crash is interrupted.
 RECIPIENT_STATES = ("pending", "sending", "sent", "failed", "skipped", "interrupted")
 CASE_STATES = ("open", "escalated", "awaiting_approval", "answered", "closed")

@@ -69,6 +69,8 @@ def check(source: str, variables: dict[str, set[str]] | set[str]) -> set[str]:
             raise TemplateRefused(f"Templates may only show values: {type(node).__name__} is not allowed.")
         if isinstance(node, nodes.Filter) and node.name not in SAFE_FILTERS:
             raise TemplateRefused(f"The filter {node.name!r} is not allowed (use {', '.join(sorted(SAFE_FILTERS))}).")
+        if isinstance(node, nodes.Getattr) and not isinstance(variables, dict):
+            raise TemplateRefused(f"{node.attr!r}: the columns are plain values, written {{{{ column }}}}.")
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
             used.add(_checked(f"{node.node.name}.{node.attr}", node.node.name, node.attr, variables))
         elif isinstance(node, nodes.Getattr):
