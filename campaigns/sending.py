@@ -43,7 +43,7 @@ def csv_path(campaign_id: int) -> Path:
 
 
 def stale_after() -> timedelta:
-    """How long a send can possibly last (the HTTP timeout, a retry of the upload, margin)."""
+    """How long a send can possibly last (an upload and a send, each within the HTTP timeout, and a margin)."""
     return timedelta(seconds=2 * current_app.config["HTTP_TIMEOUT"] + 30)
 
 
@@ -89,6 +89,16 @@ def start_scheduled(campaign_id: int) -> None:
     campaign = session().get(Campaign, campaign_id)
     if campaign is not None and campaign.status == "scheduled":
         start(campaign)
+
+
+def resume_running() -> int:
+    """At a worker's start: give every running campaign its send loops again (a crash or a restart may have
+    taken them); claims are atomic, so a loop too many only finds nothing to do."""
+    running = session().scalars(select(Campaign.id).where(Campaign.status == "running")).all()
+    session().commit()
+    for campaign_id in running:
+        jobs.enqueue(send_some, campaign_id, retries=0)
+    return len(running)
 
 
 def recover_interrupted(campaign_id: int | None = None) -> int:

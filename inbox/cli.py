@@ -41,6 +41,9 @@ def run_worker(burst: bool = False) -> None:
     from inbox.jobs import AppWorker
 
     worker = AppWorker([broker.queue()], connection=broker.connection(), app=current_app._get_current_object())
+    from campaigns.sending import resume_running
+
+    resume_running()  # campaigns whose send loops a crash or a restart took
     if current_app.config["INTAKE_MODE"] == "deferred":
         # Deliveries kept while Redis or the worker was down are drained at start, not at the next delivery.
         jobs.enqueue(process_pending)
