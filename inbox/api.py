@@ -18,7 +18,7 @@ from inbox.auth import api_user, authenticate, issue_token, require_roles
 from inbox.db import session, utcnow
 from inbox.errors import ApiError, get_or_404
 from inbox.extensions import limiter
-from inbox.models import REQUEST_TYPES, Attachment, Contact, Conversation, Message, UnroutedDelivery, User
+from inbox.models import REQUEST_TYPES, ROLES, Attachment, Contact, Conversation, Message, UnroutedDelivery, User
 from inbox.serializers import conversation_json, iso, message_json, reply_modes, user_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -77,6 +77,7 @@ def openapi():
 
 
 @bp.get("/me")
+@require_roles(*ROLES)
 def me():
     """The calling user."""
     return jsonify(user_json(api_user()))
