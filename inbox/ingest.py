@@ -11,6 +11,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from connectors.base import InboundEvent
+from inbox.cases import attach_follow_up
 from inbox.db import insert_ignoring_conflicts, session, utcnow
 from inbox.models import (
     Attachment,
@@ -180,6 +181,7 @@ def _open_conversation(
         )
         session().add(conversation)
         session().flush()
+        attach_follow_up(conversation)  # a customer with a case not closed lands on it (a "rappel")
         outcome.new_conversations.append(conversation.id)
         if event.thread_ref and not event.thread.get("text"):
             outcome.threads_to_fetch.append(conversation.id)

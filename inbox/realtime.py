@@ -86,6 +86,23 @@ def message_event(event: str, message: Message, conversation: Conversation) -> N
     _emit(event, _message_payload(message, conversation), conversation_rooms(conversation))
 
 
+def case_event(case) -> None:
+    """Announce case.updated to the rooms of the case's conversations and to its treating team."""
+    from inbox.cases import case_ref, conversations_of
+
+    rooms = {room for conversation in conversations_of(case) for room in conversation_rooms(conversation)}
+    if case.escalated_team_id:
+        rooms.add(f"team:{case.escalated_team_id}")
+    payload = {"case_id": case.id, "case": case_ref(case)}
+    session().commit()  # end the read before the emit
+    _emit("case.updated", payload, sorted(rooms))
+
+
+def notification_event(user_id: int, kind: str, data: dict) -> None:
+    """Announce notification.created to one user."""
+    _emit("notification.created", {"kind": kind, **data}, [f"user:{user_id}"])
+
+
 def prepare(outcome) -> list[tuple[str, dict, list[str]]]:
     """The events of an ingest outcome as (event, payload, rooms), read in the current transaction.
 
