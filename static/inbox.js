@@ -1,6 +1,7 @@
 // The agent's inbox page: conversation list, tabs and side-by-side panes, live over Socket.IO.
 
 import { ApiError, get, post } from "./api.js";
+import { mountServiceQueue } from "./cases.js";
 import { bindListKeys, byActivity, channelBadge, renderConversationList } from "./conversation-list.js";
 import { autoText, el, icon } from "./dom.js";
 import { contactName } from "./format.js";
@@ -277,6 +278,7 @@ function connectRealtime() {
   socket.on("conversation.updated", ({ conversation }) => upsertConversation(conversation));
   socket.on("message.created", onMessage);
   socket.on("message.updated", onMessage);
+  socket.on("case.updated", (payload) => document.dispatchEvent(new CustomEvent("case.updated", { detail: payload })));
 }
 
 function onMessage({ conversation_id: conversationId, message }) {
@@ -351,6 +353,8 @@ function bindControls() {
 }
 
 bindControls();
+dom.panes.addEventListener("conversation-changed", (event) => upsertConversation(event.detail));
+mountServiceQueue(document.querySelector(".sidebar"), openConversation);
 refreshLayout();
 connectRealtime();
 loadConversations();
