@@ -612,3 +612,67 @@ def test_an_agent_does_not_see_a_case_of_a_team_conversation_they_cannot_see(
     assert client.get(f"/api/v1/cases/{case_id}", headers=users.headers("agent")).status_code == 404
     assert client.get("/api/v1/cases", headers=users.headers("agent")).get_json()["items"] == []
     assert client.get(f"/api/v1/cases/{case_id}", headers=users.headers("supervisor")).status_code == 200
+
+
+def test_answers_match_the_document(client, users, conversation, catalogue, graph):
+    from tests.inbox.test_api import conforms, openapi_document, response_schema
+
+    document = openapi_document()
+
+    def check(method, path, template, status, role="supervisor", body=None):
+        response = client.open(path, method=method.upper(), json=body, headers=users.headers(role))
+        assert response.status_code == status, response.get_json()
+        conforms(document, response_schema(document, method, template, status), response.get_json())
+        return response.get_json()
+
+    check("get", "/api/v1/catalogue", "/api/v1/catalogue", 200)
+    body = {"request_type": "claim", "family": catalogue["billing"], "nature": catalogue["high_bill"]}
+    body["service"] = catalogue["claims"]
+    conv = check(
+        "patch",
+        f"/api/v1/conversations/{conversation['id']}",
+        "/api/v1/conversations/{conversation_id}",
+        200,
+        body=body,
+    )
+    case_id = conv["case"]["id"]
+    check("get", "/api/v1/cases", "/api/v1/cases", 200)
+    proposal = check(
+        "post",
+        f"/api/v1/cases/{case_id}/proposals",
+        "/api/v1/cases/{case_id}/proposals",
+        201,
+        role="agent",
+        body={"text": "Réponse"},
+    )
+    check(
+        "post",
+        f"/api/v1/proposals/{proposal['id']}/approve",
+        "/api/v1/proposals/{proposal_id}/approve",
+        200,
+        role="reviewer",
+        body={},
+    )
+    check("get", f"/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}", 200)
+    check(
+        "post",
+        f"/api/v1/conversations/{conversation['id']}/case-number",
+        "/api/v1/conversations/{conversation_id}/case-number",
+        202,
+    )
+    item = check(
+        "post",
+        "/api/v1/catalogue/items",
+        "/api/v1/catalogue/items",
+        201,
+        role="admin",
+        body={"kind": "service", "name": "Nouveau", "team": catalogue["team"]},
+    )
+    check(
+        "patch",
+        f"/api/v1/catalogue/items/{item['id']}",
+        "/api/v1/catalogue/items/{item_id}",
+        200,
+        role="admin",
+        body={"active": False},
+    )
