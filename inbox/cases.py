@@ -142,12 +142,12 @@ def apply_qualification(conversation: Conversation, qualification: dict, user: U
                 setattr(conversation, name, new)
     if changed:
         case = conversation.case
-        record("qualified", actor=user, conversation_id=conversation.id, case_id=case.id if case else None, **changed)
         if conversation.request_type in CASE_REQUEST_TYPES:
             if case is None:
-                open_case(conversation, user)
+                case = open_case(conversation, user)
             else:
                 _copy_qualification(case, conversation)
+        record("qualified", actor=user, conversation_id=conversation.id, case_id=case.id if case else None, **changed)
     return changed
 
 

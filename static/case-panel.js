@@ -182,14 +182,15 @@ export class CasePanel {
         this.act(`${base}/proposals`, { text, conversation_id: this.conversation.id })),
       this.writer && claim && kase.state !== "closed"),
       button("Close case", () => this.patchCase("closed"), this.writer && kase.state !== "closed"));
-    this.caseBox.replaceChildren(
+    this.caseBox.replaceChildren(...[
       el("div", { class: "case-head" }, el("strong", {}, `Case ${kase.number}`),
         el("span", { class: `pill case-state-${kase.state}` }, kase.state.replace("_", " ")),
         kase.follow_ups ? el("span", { class: "pill" }, `${kase.follow_ups} follow-up(s)`) : null,
         kase.escalated_team ? autoText("span", `at ${kase.escalated_team.name}`, "case-team") : null),
       actions,
       this.renderProposals(kase),
-      el("ol", { class: "case-timeline", "aria-label": "Case timeline" }, ...kase.timeline.map((event) => this.renderEvent(event))));
+      el("ol", { class: "case-timeline", "aria-label": "Case timeline" }, ...kase.timeline.map((event) => this.renderEvent(event))),
+    ].filter(Boolean));
     this.caseBox.hidden = false;
   }
 
