@@ -17,7 +17,20 @@ CONTENT_SECURITY_POLICY = (
 def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app with every extension and blueprint attached."""
     from campaigns import api as campaigns_api
-    from inbox import api, auth, broker, contacts_api, db, errors, realtime, replies_api, web, webhooks, workspace_api
+    from inbox import (
+        api,
+        auth,
+        broker,
+        cases_api,
+        contacts_api,
+        db,
+        errors,
+        realtime,
+        replies_api,
+        web,
+        webhooks,
+        workspace_api,
+    )
     from inbox.extensions import csrf, limiter
 
     config = config or Config()
@@ -44,6 +57,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(workspace_api.bp)
     app.register_blueprint(replies_api.bp)
     app.register_blueprint(campaigns_api.bp)
+    app.register_blueprint(cases_api.bp)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
     # Deliveries are signed, and a 429 would only make the platform send them again.
@@ -65,7 +79,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 # The JSON API's blueprints: a call without a session is answered 401 by the view, not refused by CSRF.
-API_BLUEPRINTS = ("api", "contacts", "workspace", "replies", "campaigns")
+API_BLUEPRINTS = ("api", "contacts", "workspace", "replies", "campaigns", "cases")
 
 
 class NoSessionOnWebhooks(SecureCookieSessionInterface):

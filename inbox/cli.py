@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from campaigns.optout import seed_stop_words
 from inbox.auth import create_user
 from inbox.calendars import seed_holidays
+from inbox.catalogue import seed_default as seed_catalogue
 from inbox.channels import seed_accounts
 from inbox.db import session
 from inbox.migrate import upgrade
@@ -24,6 +25,7 @@ def initialise() -> str | None:
     seed_accounts()
     seed_holidays()
     seed_stop_words()
+    seed_catalogue()
     generated = None
     if not session().scalar(select(func.count(User.id))):
         password = config.get("ADMIN_PASSWORD")
@@ -70,6 +72,13 @@ def register(app) -> None:
         create_user(email, name, role, password)
         session().commit()
         click.echo(f"{role} {email} created")
+
+    @app.cli.command("seed-catalogue")
+    def seed_catalogue_command():
+        """Add the default qualification catalogue when the catalogue is empty (safe to run again)."""
+        added = seed_catalogue()
+        session().commit()
+        click.echo(f"{added} catalogue items added" if added else "The catalogue is not empty: nothing added")
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")

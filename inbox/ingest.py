@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from campaigns import optout
 from connectors.base import InboundEvent
 from inbox import language, sla
+from inbox.cases import attach_follow_up
 from inbox.db import insert_ignoring_conflicts, session, utcnow
 from inbox.models import (
     Attachment,
@@ -187,6 +188,7 @@ def _open_conversation(
         )
         session().add(conversation)
         session().flush()
+        attach_follow_up(conversation)  # a customer with a case not closed lands on it (a "rappel")
         outcome.new_conversations.append(conversation.id)
         if event.thread_ref and not event.thread.get("text"):
             outcome.threads_to_fetch.append(conversation.id)

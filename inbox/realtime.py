@@ -103,6 +103,19 @@ def campaign_event(event: str, payload: dict) -> None:
     _emit(event, payload, [CAMPAIGNS_ROOM])
 
 
+def case_event(case) -> None:
+    """Announce case.updated to the rooms of the case's conversations and to its treating team."""
+    from inbox.cases import case_ref, conversations_of
+
+    rooms = {room for conversation in conversations_of(case) for room in conversation_rooms(conversation)}
+    if case.escalated_team_id:
+        rooms.add(f"team:{case.escalated_team_id}")
+    payload = {"case_id": case.id, "case": case_ref(case)}
+    session().commit()  # end the read before the emit
+    _emit("case.updated", payload, sorted(rooms))
+
+
+
 def prepare(outcome) -> list[tuple[str, dict, list[str]]]:
     """The events of an ingest outcome as (event, payload, rooms), read in the current transaction.
 

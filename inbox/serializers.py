@@ -50,6 +50,14 @@ def conversation_json(conversation: Conversation) -> dict:
         "assignee": user_json(conversation.assignee),
         "request_type": conversation.request_type,
         "case_number": conversation.case_number,
+        "family": _item_ref(conversation.family),
+        "nature": _item_ref(conversation.nature),
+        "service": _item_ref(conversation.service),
+        "case": (
+            {"id": conversation.case.id, "number": conversation.case.number, "state": conversation.case.state}
+            if conversation.case
+            else None
+        ),
         "unread_count": conversation.unread_count,
         "language": conversation.language,
         "created_at": iso(conversation.created_at),
@@ -59,6 +67,10 @@ def conversation_json(conversation: Conversation) -> dict:
         "first_response_at": iso(conversation.first_response_at),
         "sla": sla_json(conversation),
     }
+
+
+def _item_ref(item) -> dict | None:
+    return {"id": item.id, "name": item.name} if item else None
 
 
 def reply_modes(conversation: Conversation) -> list[dict]:

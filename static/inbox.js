@@ -1,6 +1,7 @@
 // The agent's inbox page: conversation list, tabs and side-by-side panes, live over Socket.IO.
 
 import { ApiError, get, post } from "./api.js";
+import { mountServiceQueue } from "./cases.js";
 import { bindListKeys, byActivity, channelBadge, renderConversationList } from "./conversation-list.js";
 import { autoText, el, icon } from "./dom.js";
 import { contactName } from "./format.js";
@@ -300,6 +301,7 @@ function connectRealtime() {
   socket.on("message.updated", onMessage);
   socket.on("note.created", ({ conversation_id: conversationId, note }) => state.panes.get(conversationId)?.upsertNote(note));
   socket.on("notification.created", ({ notification }) => notifications.add(notification));
+  socket.on("case.updated", (payload) => document.dispatchEvent(new CustomEvent("case.updated", { detail: payload })));
 }
 
 function onNewMessage({ conversation_id: conversationId, message }) {
@@ -392,6 +394,8 @@ function bindControls() {
 bindControls();
 pruneDrafts();
 views.refresh();
+dom.panes.addEventListener("conversation-changed", (event) => upsertConversation(event.detail));
+mountServiceQueue(document.querySelector(".sidebar"), openConversation);
 refreshLayout();
 connectRealtime();
 loadConversations();

@@ -1,6 +1,7 @@
 // One open conversation: its header, its history kept in order and updated live, and its composer.
 
 import { ApiError, get, post } from "./api.js";
+import { CasePanel } from "./case-panel.js";
 import { createComposer } from "./composer.js";
 import { ContactPanel } from "./contact-panel.js";
 import { channelBadge } from "./conversation-list.js";
@@ -66,8 +67,9 @@ export class ConversationPane {
       onClose: () => this.toggleContact(false),
     });
     this.contactButton.addEventListener("click", () => this.toggleContact());
+    this.casePanel = new CasePanel(conversation); // qualification bar and case (case-panel.js)
     this.element = el("section", { class: "pane", dataset: { conversationId: conversation.id } }, this.header,
-      el("div", { class: "pane-body" }, this.thread, this.history, this.composer.element, this.contactPanel.element));
+      el("div", { class: "pane-body" }, this.thread, this.casePanel.element, this.history, this.composer.element, this.contactPanel.element));
     this.followEnd = true;
     this.history.addEventListener("scroll", () => { this.followEnd = this.isAtEnd(); }, { passive: true });
     this.element.addEventListener("focusin", () => onFocus(conversation.id));
@@ -82,6 +84,7 @@ export class ConversationPane {
     this.conversation = conversation;
     this.renderHeader();
     this.composer.setModes(conversation.reply_modes);
+    this.casePanel.setConversation(conversation);
     if (this.contactPanel.isOpen()) this.contactPanel.open(conversation.contact.id, conversation.id, !contactChanged);
   }
 

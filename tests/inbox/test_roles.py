@@ -55,6 +55,20 @@ EXPECTED = {
     ("POST", "/api/v1/campaigns/{campaign_id}/recipients/{recipient_id}/resend"): CAMPAIGNS,
     ("GET", "/api/v1/campaigns/{campaign_id}/export"): CAMPAIGNS,
     ("GET", "/api/v1/opt-outs"): CAMPAIGNS,
+    ("GET", "/api/v1/catalogue"): READ,
+    ("POST", "/api/v1/catalogue/items"): {"admin"},
+    ("PATCH", "/api/v1/catalogue/items/{item_id}"): {"admin"},
+    ("PATCH", "/api/v1/conversations/{conversation_id}"): WRITE,
+    ("POST", "/api/v1/conversations/{conversation_id}/case-number"): WRITE,
+    ("GET", "/api/v1/cases"): READ,
+    ("GET", "/api/v1/cases/{case_id}"): READ,
+    ("PATCH", "/api/v1/cases/{case_id}"): WRITE,
+    ("POST", "/api/v1/cases/{case_id}/escalate"): WRITE,
+    ("POST", "/api/v1/cases/{case_id}/elements"): WRITE,
+    ("POST", "/api/v1/cases/{case_id}/hand-back"): WRITE,
+    ("POST", "/api/v1/cases/{case_id}/proposals"): WRITE,
+    ("POST", "/api/v1/proposals/{proposal_id}/approve"): {"supervisor", "reviewer"},
+    ("POST", "/api/v1/proposals/{proposal_id}/reject"): {"supervisor", "reviewer"},
 }
 
 
