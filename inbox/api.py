@@ -18,7 +18,7 @@ from inbox.auth import api_user, authenticate, issue_token, require_roles
 from inbox.db import session, utcnow
 from inbox.errors import ApiError, get_or_404
 from inbox.extensions import limiter
-from inbox.models import REQUEST_TYPES, Attachment, Contact, Conversation, Message, UnroutedDelivery, User
+from inbox.models import REQUEST_TYPES, Attachment, Contact, Conversation, Message, UnroutedDelivery
 from inbox.serializers import conversation_json, iso, message_json, reply_modes, user_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -380,10 +380,3 @@ def unrouted_deliveries():
             ]
         }
     )
-
-
-@bp.get("/users")
-@require_roles("admin", "supervisor")
-def list_users():
-    """The users."""
-    return jsonify({"items": [user_json(u) for u in session().scalars(select(User).order_by(User.id))]})

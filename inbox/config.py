@@ -87,6 +87,8 @@ class Config:
         self.RETRY_BASE_SECONDS = float(env.get("RETRY_BASE_SECONDS", "2"))
         self.JOB_TIMEOUT = int(env.get("JOB_TIMEOUT", "120"))
         self.FIRST_RESPONSE_MINUTES = int(env.get("FIRST_RESPONSE_MINUTES", "15"))
+        # An agent away for longer than this gives their conversations back to the queue (inbox/assignment.py).
+        self.AWAY_GRACE_MINUTES = int(env.get("AWAY_GRACE_MINUTES", "10"))
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.SOCKETIO_MESSAGE_QUEUE = _flag(env.get("SOCKETIO_MESSAGE_QUEUE"))
         # inline: a webhook is parsed and ingested before its 200; deferred: the signed body is stored as
