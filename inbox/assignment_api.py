@@ -279,11 +279,13 @@ def assign(conversation_id: int):
             raise ApiError(422, "bad_assignee", "assignee must be an active agent, supervisor or admin.")
     elif "assignee" in body:
         assignee = None
-    if actor.role == "agent":
-        taking = conversation.assignee_id is None and assignee is not assignment.KEEP and assignee is not None
-        taking = taking and assignee.id == actor.id and team is assignment.KEEP
-        if not taking and conversation.assignee_id != actor.id:
+    if actor.role == "agent" and conversation.assignee_id != actor.id:
+        taking = isinstance(assignee, User) and assignee.id == actor.id and team is assignment.KEEP
+        if not taking:
             raise ApiError(403, "forbidden", "An agent takes unassigned conversations and transfers their own.")
+        if conversation.assignee_id is not None:
+            holder = conversation.assignee.name if conversation.assignee else "someone else"
+            raise ApiError(409, "already_taken", f"{holder} handles this conversation now.")
     changes = assignment.move(conversation, actor, assignee=assignee, team=team, note=note)
     _commit_and_publish(changes)
     return jsonify(conversation_json(session().get(Conversation, conversation_id)))
