@@ -1,6 +1,7 @@
 // The agent's inbox page: conversation list, tabs and side-by-side panes, live over Socket.IO.
 
 import { ApiError, get, post } from "./api.js";
+import { initAssignment } from "./assignment.js";
 import { bindListKeys, byActivity, channelBadge, renderConversationList } from "./conversation-list.js";
 import { autoText, el, icon } from "./dom.js";
 import { contactName } from "./format.js";
@@ -160,7 +161,7 @@ function emptyState() {
     el("dl", { class: "shortcuts" },
       ...[["/", "Search"], ["↑ ↓", "Move in the list"], ["Enter", "Open / send"], ["Shift+Enter", "New line"],
         ["Esc", "From the reply back to the list"],
-        ["Alt+1…9", "Switch tab"], ["Alt+W", "Close tab"], ["Alt+S", "Split view"]]
+        ["Alt+1…9", "Switch tab"], ["Alt+W", "Close tab"], ["Alt+S", "Split view"], ["Alt+N", "Take next"]]
         .flatMap(([keys, what]) => [el("dt", {}, el("kbd", {}, keys)), el("dd", {}, what)])));
 }
 
@@ -199,6 +200,7 @@ async function openConversation(id) {
     onClose: closeConversation,
     onFocus: (paneId) => { if (state.active !== paneId) activate(paneId, { focus: false }); },
     onOpenConversation: openConversation,
+    onConversation: upsertConversation,
   });
   state.panes.set(id, pane);
   state.tabs.push(id);
@@ -275,6 +277,7 @@ function connectRealtime() {
   });
   socket.on("conversation.created", ({ conversation }) => upsertConversation(conversation));
   socket.on("conversation.updated", ({ conversation }) => upsertConversation(conversation));
+  socket.on("conversation.assigned", ({ conversation }) => upsertConversation(conversation));
   socket.on("message.created", onMessage);
   socket.on("message.updated", onMessage);
 }
@@ -351,6 +354,7 @@ function bindControls() {
 }
 
 bindControls();
+initAssignment({ openConversation, upsertConversation, reportError });
 refreshLayout();
 connectRealtime();
 loadConversations();

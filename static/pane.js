@@ -1,6 +1,7 @@
 // One open conversation: its header, its history kept in order and updated live, and its composer.
 
 import { ApiError, get, post } from "./api.js";
+import { AssignmentBar } from "./assignment.js";
 import { createComposer } from "./composer.js";
 import { ContactPanel } from "./contact-panel.js";
 import { channelBadge } from "./conversation-list.js";
@@ -29,7 +30,7 @@ function merge(previous, incoming) {
 }
 
 export class ConversationPane {
-  constructor(conversation, { onClose, onFocus, onOpenConversation = () => {} }) {
+  constructor(conversation, { onClose, onFocus, onOpenConversation = () => {}, onConversation = null }) {
     this.conversation = conversation;
     this.messages = new Map();
     this.targetId = null; // the comment or tweet the agent chose to answer; null: the latest
@@ -53,7 +54,11 @@ export class ConversationPane {
       onClose: () => this.toggleContact(false),
     });
     this.contactButton.addEventListener("click", () => this.toggleContact());
+    this.assignment = new AssignmentBar(conversation, {
+      onChanged: (changed) => (onConversation ? onConversation(changed) : this.setConversation(changed)),
+    });
     this.element = el("section", { class: "pane", dataset: { conversationId: conversation.id } }, this.header,
+      this.assignment.element,
       el("div", { class: "pane-body" }, this.thread, this.history, this.composer.element, this.contactPanel.element));
     this.followEnd = true;
     this.history.addEventListener("scroll", () => { this.followEnd = this.isAtEnd(); }, { passive: true });
@@ -68,6 +73,7 @@ export class ConversationPane {
     const contactChanged = conversation.contact?.id !== this.conversation.contact?.id;
     this.conversation = conversation;
     this.renderHeader();
+    this.assignment.update(conversation);
     this.composer.setModes(conversation.reply_modes);
     if (this.contactPanel.isOpen()) this.contactPanel.open(conversation.contact.id, conversation.id, !contactChanged);
   }
