@@ -3,7 +3,12 @@
 Services only: the caller (a view or a job) commits, then publishes the changes (`realtime.assignment_events`).
 Every change runs under one lock (BEGIN IMMEDIATE on SQLite, a transaction-scoped advisory lock on
 PostgreSQL) and writes with a conditional UPDATE on the assignee it read, so two takers end with one owner
-and auto-assignment never counts a capacity another transaction is filling."""
+and auto-assignment never counts a capacity another transaction is filling.
+
+Lock order on PostgreSQL, so that nothing waits in a circle: the conversation rows a change is about are
+locked first, then the assignment lock; under it, other conversations are only picked with SKIP LOCKED.
+Ingest (which holds conversation rows of its delivery) only tries the lock and, when busy, leaves the new
+conversation queued for the next fill (at the latest the sweep, every minute)."""
 
 from __future__ import annotations
 
@@ -37,11 +42,37 @@ class Change:
     team_id: int | None
 
 
-def lock() -> None:
-    """Serialise assignment changes; SQLite's write transactions already are (BEGIN IMMEDIATE, db.py)."""
+def lock(wait: bool = True) -> bool:
+    """Serialise assignment changes; SQLite's write transactions already are (BEGIN IMMEDIATE, db.py).
+    With wait=False, only try; returns whether the lock is held."""
     db = session()
-    if db.get_bind().dialect.name == "postgresql":
+    if db.get_bind().dialect.name != "postgresql":
+        return True
+    if wait:
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        return True
+    return bool(db.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}))
+
+
+def lock_rows(conversation_ids) -> None:
+    """Lock the rows of the conversations a change is about, before the assignment lock (see above)."""
+    ids = list(conversation_ids)
+    if ids:
+        session().execute(select(Conversation.id).where(Conversation.id.in_(ids)).with_for_update()).all()
+
+
+def begin(user: User | None = None) -> None:
+    """Take, in order, the locks a view's change needs: the rows of what `user` holds, then the lock."""
+    if user is not None:
+        lock_rows(_held_ids([user.id]))
+    lock()
+
+
+def _held_ids(user_ids) -> list[int]:
+    query = select(Conversation.id).where(
+        Conversation.assignee_id.in_(list(user_ids)), Conversation.status.in_(HELD_STATUSES)
+    )
+    return list(session().scalars(query.order_by(Conversation.id)))
 
 
 def team_of_account(account_id: int) -> int | None:
@@ -99,14 +130,15 @@ def enqueue_new(conversation: Conversation) -> list[Change]:
     conversation.queued_at = utcnow()
     session().flush()
     timeline.record("queued", conversation_id=conversation.id, team=conversation.team_id)
-    return fill_places()
+    return fill_places(wait=False)
 
 
-def fill_places(avoid: dict[int, int] | None = None) -> list[Change]:
+def fill_places(avoid: dict[int, int] | None = None, wait: bool = True) -> list[Change]:
     """Hand queued conversations, longest waiting first, to online agents with room, least recently assigned
     first; call it whenever a place frees or a conversation enters a queue. `avoid` maps a conversation to
-    the agent who just gave it back (not handed straight back to them)."""
-    lock()
+    the agent who just gave it back (not handed straight back to them). wait=False: only if the lock is free."""
+    if not lock(wait):
+        return []
     db = session()
     avoid = avoid or {}
     agents = list(
@@ -129,7 +161,8 @@ def fill_places(avoid: dict[int, int] | None = None) -> list[Change]:
             or_(Conversation.team_id.is_(None), Conversation.team_id.in_(teams)),
             Conversation.id.not_in(list(skipped)),
         )
-        conversation = db.scalars(query.order_by(Conversation.queued_at, Conversation.id).limit(1)).first()
+        query = query.order_by(Conversation.queued_at, Conversation.id).limit(1).with_for_update(skip_locked=True)
+        conversation = db.scalars(query).first()
         if conversation is None:
             break
         agent = next((a for a in waiting if serves(a, conversation) and avoid.get(conversation.id) != a.id), None)
@@ -154,6 +187,7 @@ def move(
 ) -> list[Change]:
     """Take, assign, transfer (to an agent or a team), take over or give back a conversation; then fill the
     places it frees. A conversation given back keeps its first place in the queue: its creation time."""
+    lock_rows([conversation.id])
     lock()
     previous, previous_team = conversation.assignee_id, conversation.team_id
     team_id = previous_team if team is KEEP else (team.id if team else None)
@@ -201,7 +235,8 @@ def take_next(user: User) -> tuple[Conversation, list[Change]]:
         Conversation.status.in_(HELD_STATUSES),
         _served_clause(user),
     )
-    for conversation in session().scalars(query.order_by(Conversation.queued_at, Conversation.id).limit(5)):
+    query = query.order_by(Conversation.queued_at, Conversation.id).limit(5).with_for_update(skip_locked=True)
+    for conversation in list(session().scalars(query)):
         try:
             return conversation, move(conversation, user, assignee=user)
         except ApiError as error:
@@ -225,7 +260,7 @@ def release_all(user: User, reason: str) -> list[Change]:
 
 def set_availability(user: User, status: str) -> list[Change]:
     """Set the user online, away or offline: offline gives their conversations back, online fills their places."""
-    lock()
+    begin(user)
     changed = user.availability != status
     user.availability = status
     if changed or user.availability_changed_at is None:
@@ -237,13 +272,16 @@ def set_availability(user: User, status: str) -> list[Change]:
 
 def release_away(now=None) -> list[Change]:
     """Give back the conversations of agents away for longer than AWAY_GRACE_MINUTES (safe to run twice)."""
-    lock()
     cutoff = (now or utcnow()) - timedelta(minutes=current_app.config["AWAY_GRACE_MINUTES"])
-    away = session().scalars(
-        select(User).where(User.availability == "away", User.availability_changed_at <= cutoff).order_by(User.id)
+    away = list(
+        session().scalars(
+            select(User).where(User.availability == "away", User.availability_changed_at <= cutoff).order_by(User.id)
+        )
     )
+    lock_rows(_held_ids(u.id for u in away))
+    lock()
     changes = []
-    for user in list(away):
+    for user in away:
         changes += release_all(user, "away")
     return (changes + fill_places()) if changes else changes
 
@@ -254,6 +292,7 @@ def sweep() -> None:
 
     try:
         changes = release_away()
+        changes += fill_places()  # also what an ingest that found the lock busy left queued
         events = realtime.assignment_events(changes)
         session().commit()
         realtime.publish(events)

@@ -161,6 +161,7 @@ def update_user(user_id: int):
         raise ApiError(422, "bad_active", "active must be true or false.")
     capacity = _capacity(body) if "capacity" in body else None
     teams = _rows(Team, _ids(body, "teams"), "teams") if "teams" in body else None
+    assignment.begin(user)  # before the user's row is written (lock order: inbox/assignment.py)
     if name is not None:
         user.name = name
     if "role" in body:
