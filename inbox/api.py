@@ -261,7 +261,8 @@ def _uploaded_attachment(message: Message) -> str:
 @require_roles(*WRITERS)
 def send(conversation_id: int):
     """Store an agent's reply as queued and hand it to a send job: text, a file (multipart), a reply to one."""
-    from inbox.realtime import conversation_event, message_event
+    from inbox.assignment import take_on_reply
+    from inbox.realtime import assignment_events, conversation_event, message_event, publish
     from inbox.sending import queue_send
 
     user = api_user()
@@ -290,14 +291,15 @@ def send(conversation_id: int):
     limit = connector.MAX_TEXT_LENGTH if not message.attachments else getattr(connector, "MAX_CAPTION_LENGTH", 1024)
     if text and len(text) > limit:
         raise ApiError(422, "text_too_long", f"This channel takes at most {limit} characters here.")
+    taken = take_on_reply(conversation, user) if conversation.assignee_id is None and user.role == "agent" else []
     now = utcnow()
     if mode == PRIVATE_REPLY:
         target.private_replied_at = now  # the platform allows one: claimed with the message, in one commit
     conversation.last_message_at = now
-    if conversation.assignee_id is None and user.role == "agent":
-        conversation.assignee_id = user.id
     session().add(message)
+    taken_events = assignment_events(taken)
     session().commit()
+    publish(taken_events)
     try:
         queue_send(message.id)
     except Exception as exc:

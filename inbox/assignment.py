@@ -226,6 +226,14 @@ def move(
     return [change, *fill_places({conversation.id: previous} if previous else None)]
 
 
+def take_on_reply(conversation: Conversation, user: User) -> list[Change]:
+    """An agent answering an unassigned conversation takes it; when another took it first, it stays theirs."""
+    try:
+        return move(conversation, user, assignee=user)
+    except ApiError:
+        return []
+
+
 def take_next(user: User) -> tuple[Conversation, list[Change]]:
     """The longest-waiting conversation the user may serve, taken by them; 404 when the queue is empty."""
     lock()

@@ -605,3 +605,14 @@ def test_changes_reach_the_people_concerned_and_no_one_else(
     assert moved.status_code == 200
     assert [e["name"] for e in hear_z.get_received()] == ["conversation.updated"]
     assert [e["name"] for e in hear_a.get_received()] == ["conversation.updated"]
+
+
+def test_an_agent_answering_a_queued_conversation_takes_it(client, users, post_webhook, whatsapp_account, db):
+    customer_writes(post_webhook, 1)
+    (conversation,) = conversations(db)
+    agent = users.headers("agent")
+    sent = client.post(f"/api/v1/conversations/{conversation.id}/messages", json={"text": "Bonjour"}, headers=agent)
+    assert sent.status_code == 202
+    (conversation,) = conversations(db)
+    assert conversation.assignee_id == users.by_role["agent"].id and conversation.queued_at is None
+    assert kinds(client, agent, conversation.id) == ["queued", "assigned"]
