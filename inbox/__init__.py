@@ -19,6 +19,7 @@ def create_app(config: Config | None = None) -> Flask:
     from campaigns import api as campaigns_api
     from inbox import (
         api,
+        assignment_api,
         auth,
         broker,
         cases_api,
@@ -58,6 +59,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(replies_api.bp)
     app.register_blueprint(campaigns_api.bp)
     app.register_blueprint(cases_api.bp)
+    app.register_blueprint(assignment_api.bp)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
     # Deliveries are signed, and a 429 would only make the platform send them again.
@@ -79,7 +81,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 # The JSON API's blueprints: a call without a session is answered 401 by the view, not refused by CSRF.
-API_BLUEPRINTS = ("api", "contacts", "workspace", "replies", "campaigns", "cases")
+API_BLUEPRINTS = ("api", "contacts", "workspace", "replies", "campaigns", "cases", "assignment")
 
 
 class NoSessionOnWebhooks(SecureCookieSessionInterface):

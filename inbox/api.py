@@ -18,7 +18,7 @@ from inbox.auth import api_user, authenticate, issue_token, require_roles
 from inbox.db import session, utcnow
 from inbox.errors import ApiError, get_or_404
 from inbox.extensions import limiter
-from inbox.models import REQUEST_TYPES, ROLES, Attachment, Contact, Conversation, Message, UnroutedDelivery, User
+from inbox.models import REQUEST_TYPES, ROLES, Attachment, Contact, Conversation, Message, UnroutedDelivery
 from inbox.serializers import conversation_json, iso, message_json, reply_modes, user_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -266,7 +266,8 @@ def _uploaded_attachment(message: Message) -> str:
 @require_roles(*WRITERS)
 def send(conversation_id: int):
     """Store an agent's reply as queued and hand it to a send job: text, a file (multipart), a reply to one."""
-    from inbox.realtime import conversation_event, message_event
+    from inbox.assignment import take_on_reply
+    from inbox.realtime import assignment_events, conversation_event, message_event, publish
     from inbox.sending import queue_send
 
     user = api_user()
@@ -295,14 +296,15 @@ def send(conversation_id: int):
     limit = connector.MAX_TEXT_LENGTH if not message.attachments else getattr(connector, "MAX_CAPTION_LENGTH", 1024)
     if text and len(text) > limit:
         raise ApiError(422, "text_too_long", f"This channel takes at most {limit} characters here.")
+    taken = take_on_reply(conversation, user) if conversation.assignee_id is None and user.role == "agent" else []
     now = utcnow()
     if mode == PRIVATE_REPLY:
         target.private_replied_at = now  # the platform allows one: claimed with the message, in one commit
     conversation.last_message_at = now
-    if conversation.assignee_id is None and user.role == "agent":
-        conversation.assignee_id = user.id
     session().add(message)
+    taken_events = assignment_events(taken)
     session().commit()
+    publish(taken_events)
     try:
         queue_send(message.id)
     except Exception as exc:
@@ -385,10 +387,3 @@ def unrouted_deliveries():
             ]
         }
     )
-
-
-@bp.get("/users")
-@require_roles("admin", "supervisor")
-def list_users():
-    """The users."""
-    return jsonify({"items": [user_json(u) for u in session().scalars(select(User).order_by(User.id))]})

@@ -81,9 +81,16 @@ def _acting_on(conversation_id: int) -> Conversation:
 
 
 def _after_status_change(conversation: Conversation, old_status: str) -> None:
-    """After a committed status change: the place the conversation held may be free for the queue.
+    """After a committed status change: the place a resolved conversation held goes to the queue's next one
+    (its own transaction, as the minute sweep runs it)."""
+    from inbox import assignment
+    from inbox.realtime import assignment_events, publish
 
-    The lead wires the assignment branch here: `inbox.assignment.fill_places()` (then its commit)."""
+    if conversation.status != "resolved" and old_status != "resolved":
+        return
+    events = assignment_events(assignment.fill_places())
+    session().commit()
+    publish(events)
 
 
 @bp.patch("/conversations/<int:conversation_id>")

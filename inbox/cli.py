@@ -49,6 +49,10 @@ def run_worker(burst: bool = False) -> None:
     if current_app.config["INTAKE_MODE"] == "deferred":
         # Deliveries kept while Redis or the worker was down are drained at start, not at the next delivery.
         jobs.enqueue(process_pending)
+    # The away sweep re-schedules itself; started here so that it survives restarts (one chain: see it).
+    from inbox.assignment import schedule_sweep
+
+    schedule_sweep(delay=1)
     worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
 
 

@@ -95,6 +95,8 @@ class Config:
         # Campaign sends per second per number: Meta's default throughput is 80/s (up to 1,000 when raised).
         self.CAMPAIGN_MAX_RATE = float(env.get("CAMPAIGN_MAX_RATE", "80"))
         self.SLA_AT_RISK_MINUTES = int(env.get("SLA_AT_RISK_MINUTES", "5"))
+        # An agent away for longer than this gives their conversations back to the queue (inbox/assignment.py).
+        self.AWAY_GRACE_MINUTES = int(env.get("AWAY_GRACE_MINUTES", "10"))
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.SOCKETIO_MESSAGE_QUEUE = _flag(env.get("SOCKETIO_MESSAGE_QUEUE"))
         # inline: a webhook is parsed and ingested before its 200; deferred: the signed body is stored as

@@ -48,6 +48,7 @@ class Outcome:
     changed_messages: list[int] = field(default_factory=list)
     attachments_to_fetch: list[int] = field(default_factory=list)
     threads_to_fetch: list[int] = field(default_factory=list)  # public conversations whose post text is unknown
+    assignments: list = field(default_factory=list)  # inbox.assignment.Change of queued conversations handed out
     unrouted: int = 0
 
 
@@ -190,6 +191,10 @@ def _open_conversation(
         session().flush()
         attach_follow_up(conversation)  # a customer with a case not closed lands on it (a "rappel")
         outcome.new_conversations.append(conversation.id)
+        from inbox.assignment import enqueue_new
+
+        # In its queue at once, in this transaction; handed to an agent with room if one is online.
+        outcome.assignments.extend(enqueue_new(conversation))
         if event.thread_ref and not event.thread.get("text"):
             outcome.threads_to_fetch.append(conversation.id)
     elif event.thread and not conversation.thread:

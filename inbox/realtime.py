@@ -11,7 +11,7 @@ from socketio import RedisManager
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from inbox.access import conversation_rooms, rooms_for
+from inbox.access import GENERAL_ROOM, conversation_rooms, rooms_for
 from inbox.db import session
 from inbox.models import Conversation, Message
 from inbox.serializers import conversation_json, message_json
@@ -147,6 +147,29 @@ def prepare(outcome) -> list[tuple[str, dict, list[str]]]:
     for conversation_id in dict.fromkeys(outcome.changed_conversations):
         found = conversations[conversation_id]
         events.append(("conversation.updated", _conversation_payload(found), conversation_rooms(found)))
+    return events + assignment_events(outcome.assignments)
+
+
+def assignment_events(changes) -> list[tuple[str, dict, list[str]]]:
+    """The events of assignment changes (inbox.assignment.Change), read before the commit: conversation.updated
+    to the conversation's rooms before and after and to the previous assignee, conversation.assigned to the
+    new assignee's own room."""
+    if not changes:
+        return []
+    ids = {change.conversation_id for change in changes}
+    query = select(Conversation).where(Conversation.id.in_(ids)).options(*_CONVERSATION_PAYLOAD_LOADS)
+    conversations = {c.id: c for c in session().scalars(query).unique()}
+    events = []
+    for change in changes:
+        found = conversations[change.conversation_id]
+        payload = _conversation_payload(found)
+        rooms = conversation_rooms(found)
+        rooms.append(GENERAL_ROOM if change.previous_team_id is None else f"team:{change.previous_team_id}")
+        if change.previous_assignee_id:
+            rooms.append(f"user:{change.previous_assignee_id}")
+        events.append(("conversation.updated", {**payload, "kind": change.kind}, list(dict.fromkeys(rooms))))
+        if change.assignee_id:
+            events.append(("conversation.assigned", {**payload, "kind": change.kind}, [f"user:{change.assignee_id}"]))
     return events
 
 

@@ -48,6 +48,8 @@ def conversation_json(conversation: Conversation) -> dict:
         "thread": conversation.thread or ({"id": conversation.thread_ref} if conversation.thread_ref else None),
         "reply_modes": reply_modes(conversation),
         "assignee": user_json(conversation.assignee),
+        "team": {"id": conversation.team.id, "name": conversation.team.name} if conversation.team else None,
+        "queued_at": iso(conversation.queued_at),
         "request_type": conversation.request_type,
         "case_number": conversation.case_number,
         "family": _item_ref(conversation.family),

@@ -2,6 +2,7 @@
 
 import { ApiError, get, post } from "./api.js";
 import { mountServiceQueue } from "./cases.js";
+import { initAssignment } from "./assignment.js";
 import { bindListKeys, byActivity, channelBadge, renderConversationList } from "./conversation-list.js";
 import { autoText, el, icon } from "./dom.js";
 import { contactName } from "./format.js";
@@ -182,7 +183,7 @@ function emptyState() {
       ...[["/", "Search"], ["↑ ↓", "Move in the list"], ["Enter", "Open / send"], ["Shift+Enter", "New line"],
         ["Esc", "From the reply back to the list"],
         ["Alt+1…9", "Switch tab"], ["Alt+W", "Close tab"], ["Alt+S", "Split view"],
-        ["Alt+N", "Reply / private note"], ["Alt+B", "Notifications"]]
+        ["Alt+N", "Reply / private note"], ["Alt+B", "Notifications"], ["Alt+T", "Take next"]]
         .flatMap(([keys, what]) => [el("dt", {}, el("kbd", {}, keys)), el("dd", {}, what)])));
 }
 
@@ -221,6 +222,7 @@ async function openConversation(id) {
     onClose: closeConversation,
     onFocus: (paneId) => { if (state.active !== paneId) activate(paneId, { focus: false }); },
     onOpenConversation: openConversation,
+    onConversation: upsertConversation,
   });
   state.panes.set(id, pane);
   state.tabs.push(id);
@@ -297,6 +299,7 @@ function connectRealtime() {
   });
   socket.on("conversation.created", ({ conversation }) => upsertConversation(conversation));
   socket.on("conversation.updated", ({ conversation }) => upsertConversation(conversation));
+  socket.on("conversation.assigned", ({ conversation }) => upsertConversation(conversation));
   socket.on("message.created", onNewMessage);
   socket.on("message.updated", onMessage);
   socket.on("note.created", ({ conversation_id: conversationId, note }) => state.panes.get(conversationId)?.upsertNote(note));
@@ -396,6 +399,7 @@ pruneDrafts();
 views.refresh();
 dom.panes.addEventListener("conversation-changed", (event) => upsertConversation(event.detail));
 mountServiceQueue(document.querySelector(".sidebar"), openConversation);
+initAssignment({ openConversation, upsertConversation, reportError });
 refreshLayout();
 connectRealtime();
 loadConversations();

@@ -2,6 +2,7 @@
 
 import { ApiError, get, post } from "./api.js";
 import { CasePanel } from "./case-panel.js";
+import { AssignmentBar } from "./assignment.js";
 import { createComposer } from "./composer.js";
 import { ContactPanel } from "./contact-panel.js";
 import { channelBadge } from "./conversation-list.js";
@@ -33,7 +34,7 @@ function merge(previous, incoming) {
 }
 
 export class ConversationPane {
-  constructor(conversation, { onClose, onFocus, onOpenConversation = () => {} }) {
+  constructor(conversation, { onClose, onFocus, onOpenConversation = () => {}, onConversation = null }) {
     this.conversation = conversation;
     this.messages = new Map();
     this.notes = new Map(); // private notes, drawn among the messages by time
@@ -68,8 +69,13 @@ export class ConversationPane {
     });
     this.contactButton.addEventListener("click", () => this.toggleContact());
     this.casePanel = new CasePanel(conversation); // qualification bar and case (case-panel.js)
+    this.assignment = new AssignmentBar(conversation, {
+      onChanged: (changed) => (onConversation ? onConversation(changed) : this.setConversation(changed)),
+    });
     this.element = el("section", { class: "pane", dataset: { conversationId: conversation.id } }, this.header,
-      el("div", { class: "pane-body" }, this.thread, this.casePanel.element, this.history, this.composer.element, this.contactPanel.element));
+      this.assignment.element,
+      el("div", { class: "pane-body" }, this.thread, this.casePanel.element, this.history, this.composer.element,
+        this.contactPanel.element));
     this.followEnd = true;
     this.history.addEventListener("scroll", () => { this.followEnd = this.isAtEnd(); }, { passive: true });
     this.element.addEventListener("focusin", () => onFocus(conversation.id));
@@ -83,6 +89,7 @@ export class ConversationPane {
     const contactChanged = conversation.contact?.id !== this.conversation.contact?.id;
     this.conversation = conversation;
     this.renderHeader();
+    this.assignment.update(conversation);
     this.composer.setModes(conversation.reply_modes);
     this.casePanel.setConversation(conversation);
     if (this.contactPanel.isOpen()) this.contactPanel.open(conversation.contact.id, conversation.id, !contactChanged);

@@ -68,7 +68,7 @@ def test_marketing_may_not_read_conversations(method, path, body, client, users,
     "path, allowed",
     [
         ("/api/v1/unrouted-deliveries", {"admin"}),
-        ("/api/v1/users", {"admin", "supervisor"}),
+        ("/api/v1/users", {"agent", "admin", "supervisor"}),
         ("/api/v1/me", {"agent", "supervisor", "marketing", "admin"}),
         ("/api/v1/conversations", {"agent", "supervisor", "admin"}),
     ],

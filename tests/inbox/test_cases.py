@@ -153,7 +153,7 @@ def test_a_qualified_conversation_is_resolved_with_its_time_and_timeline(app, cl
             .scalars(select(TimelineEvent.kind).where(TimelineEvent.conversation_id == conversation["id"]))
             .all()
         )
-    assert kinds == ["case_opened", "qualified", "status_changed"]
+    assert kinds == ["queued", "case_opened", "qualified", "status_changed"]  # queued: it arrived
     # reopening clears resolved_at
     assert patch(client, users, conversation["id"], status="open").get_json()["status"] == "open"
     with app.app_context():
