@@ -70,9 +70,28 @@ def rooms_for(user: User) -> list[str]:
         rooms.append(CAMPAIGNS_ROOM)
     if user.role not in CONVERSATION_ROLES:
         return rooms
+    rooms += supervisor_rooms(user)
     if sees_everything(user):
         return [*rooms, ALL_ROOM]
     return [*rooms, GENERAL_ROOM, *(f"team:{team_id}" for team_id in team_ids(user))]
+
+
+def supervisor_rooms(user: User) -> list[str]:
+    """The rooms where a supervisor hears warnings: all of them, or their teams' and the general queue's."""
+    if user.role != "supervisor":
+        return []
+    if not user.teams:
+        return ["supervisors:all"]
+    return ["supervisors:general", *(f"supervisors:team:{team_id}" for team_id in team_ids(user))]
+
+
+def warning_rooms(conversation: Conversation, include_assignee: bool) -> list[str]:
+    """Who hears a commitment warning about a conversation: its supervisors (and its assignee when asked)."""
+    queue = "supervisors:general" if conversation.team_id is None else f"supervisors:team:{conversation.team_id}"
+    rooms = ["supervisors:all", queue]
+    if include_assignee and conversation.assignee_id:
+        rooms.append(f"user:{conversation.assignee_id}")
+    return rooms
 
 
 def conversation_rooms(conversation: Conversation) -> list[str]:

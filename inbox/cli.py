@@ -38,21 +38,20 @@ def initialise() -> str | None:
 
 def run_worker(burst: bool = False) -> None:
     """Work the job queue (with RQ's scheduler, which runs delayed retries) until stopped."""
-    from inbox import broker, jobs
+    from campaigns.sending import resume_running
+    from inbox import assignment, broker, jobs, sla
     from inbox.intake import process_pending
     from inbox.jobs import AppWorker
 
     worker = AppWorker([broker.queue()], connection=broker.connection(), app=current_app._get_current_object())
-    from campaigns.sending import resume_running
-
     resume_running()  # campaigns whose send loops a crash or a restart took
     if current_app.config["INTAKE_MODE"] == "deferred":
         # Deliveries kept while Redis or the worker was down are drained at start, not at the next delivery.
         jobs.enqueue(process_pending)
-    # The away sweep re-schedules itself; started here so that it survives restarts (one chain: see it).
-    from inbox.assignment import schedule_sweep
-
-    schedule_sweep(delay=1)
+    # The sweeps re-schedule themselves; started here so that they survive restarts (one chain each: their job
+    # ids are time slots). The commitments' warnings are rebuilt from the database after any downtime.
+    assignment.schedule_sweep(delay=1)
+    sla.schedule_sweep(delay=1)
     worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
 
 

@@ -96,6 +96,11 @@ def notification_event(user_id: int, notification: dict) -> None:
     _emit("notification.created", {"notification": notification}, [f"user:{user_id}"])
 
 
+def emit_to(event: str, payload: dict, rooms: list[str]) -> None:
+    """Announce an event computed elsewhere (sla.warning) to the rooms given."""
+    _emit(event, payload, rooms)
+
+
 def campaign_event(event: str, payload: dict) -> None:
     """Announce campaign.progress to marketing, supervisors and admins."""
     from inbox.access import CAMPAIGNS_ROOM

@@ -141,3 +141,46 @@ def record_warnings(now: datetime | None = None) -> list[SlaWarning]:
         if new_id is not None:
             created.append(new_id)
     return list(db.scalars(select(SlaWarning).where(SlaWarning.id.in_(created)))) if created else []
+
+
+SWEEP_SECONDS = 30  # a breach is warned within half a minute of its due time
+
+
+def sweep() -> None:
+    """RQ job: record and announce the warnings due now (at risk: the assignee and supervisors; breached:
+    supervisors), each exactly once, then schedule the next sweep."""
+    from inbox import realtime
+    from inbox.access import warning_rooms
+    from inbox.timeline import record
+
+    try:
+        warnings = record_warnings()
+        announcements = []
+        for warning in warnings:
+            conversation = session().get(Conversation, warning.conversation_id)
+            record(
+                f"sla_{warning.level}",
+                conversation_id=conversation.id,
+                timer=warning.timer,
+                due_at=warning.due_at.isoformat(),
+            )
+            payload = {
+                "conversation_id": conversation.id,
+                "timer": warning.timer,
+                "level": warning.level,
+                "due_at": warning.due_at.isoformat(),
+            }
+            announcements.append((payload, warning_rooms(conversation, warning.level == "at_risk")))
+        session().commit()
+        for payload, rooms in announcements:
+            realtime.emit_to("sla.warning", payload, rooms)
+    finally:
+        schedule_sweep()
+
+
+def schedule_sweep(delay: int = SWEEP_SECONDS) -> None:
+    """Schedule the next sweep; its id is its time slot, so chains started twice fall into one."""
+    from inbox import broker
+
+    slot = int(utcnow().timestamp() // delay) + 1
+    broker.queue().enqueue_in(timedelta(seconds=delay), sweep, job_id=f"sla-sweep-{slot}")

@@ -205,3 +205,35 @@ def test_an_answered_wait_warns_no_more(app, conversation_id):
     agent_answers(app, conversation_id, at(2))
     with app.app_context():
         assert sla.due_warnings(at(20)) == []
+
+
+def test_the_sweep_warns_supervisors_and_the_assignee_live_and_once(app, db, users, conversation_id):
+    from unittest import mock
+
+    from inbox import sla
+    from inbox.models import Conversation, TimelineEvent
+    from inbox.realtime import socketio
+
+    conversation = db.get(Conversation, conversation_id)
+    conversation.assignee_id = users.by_role["agent"].id
+    db.commit()
+    customer_writes(app, conversation_id, at(0))
+    supervisor = socketio.test_client(app, auth={"token": users.tokens["supervisor"]})
+    assignee = socketio.test_client(app, auth={"token": users.tokens["agent"]})
+    marketing = socketio.test_client(app, auth={"token": users.tokens["marketing"]})
+    for listener in (supervisor, assignee, marketing):
+        listener.get_received()
+    try:
+        for moment in (at(11), at(12), at(16), at(17)):  # at risk, again, breached, again
+            with app.app_context(), mock.patch("inbox.sla.utcnow", return_value=moment):
+                sla.sweep()
+        levels = {
+            name: [e["args"][0]["level"] for e in listener.get_received() if e["name"] == "sla.warning"]
+            for name, listener in (("supervisor", supervisor), ("assignee", assignee), ("marketing", marketing))
+        }
+    finally:
+        for listener in (supervisor, assignee, marketing):
+            listener.disconnect()
+    assert levels == {"supervisor": ["at_risk", "breached"], "assignee": ["at_risk"], "marketing": []}
+    kinds = [e.kind for e in db.query(TimelineEvent).filter_by(conversation_id=conversation_id)]
+    assert kinds.count("sla_at_risk") == 1 and kinds.count("sla_breached") == 1
