@@ -1,8 +1,9 @@
-"""Two agents in two browsers: a conversation arrives live, is transferred with a note, and is taken over
-while the second agent looks at it; no reloads."""
+"""Two agents in two browsers: a conversation arrives live, is transferred with a note, is taken over while
+the second agent looks at it, and is qualified and resolved; each step seen live by both, no reloads."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 
@@ -32,7 +33,7 @@ def _make_user(service, admin: dict, name: str, role: str) -> tuple[int, str]:
     return made.json()["id"], email
 
 
-def test_two_agents_receive_transfer_and_see_a_takeover_live(service, browser):
+def test_two_agents_receive_transfer_see_a_takeover_and_resolve_live(service, browser):
     admin = _token(service, ADMIN_EMAIL, ADMIN_PASSWORD)
     suffix = secrets.token_hex(2)
     a_name, b_name, s_name = f"Amina {suffix}", f"Badr {suffix}", f"Samir {suffix}"
@@ -92,6 +93,18 @@ def test_two_agents_receive_transfer_and_see_a_takeover_live(service, browser):
         expect(pane_a.locator(".assign-holder")).to_have_text(f"Handled by {s_name}")
         expect(pane_b.locator(".assign-event", has_text="Taken over")).to_be_visible()
         screenshot(b.page, "two-agents-taken-over")
+
+        # B qualifies the claim and resolves it: A's pane shows it resolved, live
+        bar = pane_b.locator(".case-panel")
+        bar.get_by_label("Request type").select_option("claim")
+        bar.get_by_label("Family").select_option(label="Facturation")
+        bar.get_by_label("Nature").select_option(label="Facture élevée")
+        bar.get_by_label("Treating service").select_option(label="Cellule de traitement des réclamations")
+        bar.get_by_role("button", name="Save").click()
+        expect(bar.locator(".case-head strong")).to_have_text(re.compile(r"Case \d{4}-\d{6}"))
+        bar.get_by_role("button", name="Resolve").click()
+        expect(pane_b.locator(".pane-header .pill-resolved")).to_be_visible()
+        expect(pane_a.locator(".pane-header .pill-resolved")).to_be_visible()
         for watched in (a, b):
             assert watched.page.evaluate("window.__sameDocument") is True
             assert watched.page_errors == [] and watched.csp_problems() == []
