@@ -16,7 +16,7 @@ CONTENT_SECURITY_POLICY = (
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app with every extension and blueprint attached."""
-    from inbox import api, auth, broker, contacts_api, db, errors, realtime, web, webhooks
+    from inbox import admin_web, api, auth, broker, contacts_api, db, directory_api, errors, realtime, web, webhooks
     from inbox.extensions import csrf, limiter
 
     config = config or Config()
@@ -40,6 +40,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(contacts_api.bp)
+    app.register_blueprint(directory_api.bp)
+    app.register_blueprint(admin_web.bp)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
     # Deliveries are signed, and a 429 would only make the platform send them again.
@@ -81,7 +83,7 @@ def _protect_forms(app: Flask, csrf) -> None:
             return
         if request.blueprint in ("webhooks", "sandbox_graph", "sandbox_x") or request.endpoint == "api.token":
             return
-        if request.blueprint in ("api", "contacts") and not current_user.is_authenticated:
+        if request.blueprint in ("api", "contacts", "directory") and not current_user.is_authenticated:
             return  # no session to ride on, nothing to forge: the view answers 401 (CONTRACT.md)
         csrf.protect()
 
