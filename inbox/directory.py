@@ -294,12 +294,10 @@ def cil_taken(cil: str, customer: Customer | None) -> bool:
 
 def apply_customer(customer: Customer, clean: dict, source: str, user_id: int | None, merge: bool = False) -> bool:
     """Write clean values on an entry, recording each changed field; contracts and phones are replaced, or
-    only added to when `merge` (the import). The caller checked contract ownership. True when anything changed."""
+    only added to when `merge` (the import). The caller checked contract ownership. True when anything changed.
+    A new entry (no id yet) is added and recorded once, as `created`."""
     changed = False
     new = customer.id is None
-    if new:
-        session().add(customer)
-        session().flush()
     for name in SCALARS:
         if name not in clean or getattr(customer, name) == clean[name]:
             continue
@@ -326,8 +324,10 @@ def apply_customer(customer: Customer, clean: dict, source: str, user_id: int | 
             record(name, LIST_SEPARATOR.join(before), LIST_SEPARATOR.join(wanted), source, user_id, customer=customer)
         changed = True
     if new:
+        session().add(customer)
+        session().flush()
         record("created", None, customer.cil, source, user_id, customer=customer)
-    if changed and not new:
+    elif changed:
         customer.updated_at = utcnow()
     session().flush()
     return changed
@@ -342,14 +342,18 @@ class UnreadableFile(ValueError):
 
 def text_lines(binary) -> Iterator[str]:
     """The lines of a binary stream decoded as UTF-8, with or without BOM, read a chunk at a time (never whole)."""
-    reader = codecs.getreader("utf-8-sig")(binary, errors="strict")
+    decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
     pending = ""
     try:
-        while chunk := reader.read(64 * 1024):
+        while True:
+            chunk = binary.read(64 * 1024)
+            text = decoder.decode(chunk or b"", final=not chunk)
             # Only \n ends a line here (\r\n keeps its \r for csv); a cell's other breaks stay inside the line.
-            *complete, pending = (pending + chunk).split("\n")
+            *complete, pending = (pending + text).split("\n")
             for line in complete:
                 yield line + "\n"
+            if not chunk:
+                break
     except UnicodeDecodeError as exc:
         raise UnreadableFile('The file is not UTF-8 text: save it from Excel as "CSV UTF-8".') from exc
     if pending:

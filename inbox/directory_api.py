@@ -94,8 +94,9 @@ def search():
             phone = directory.normalise_phone(words)
         except directory.Invalid:
             phone = None
-        if phone or (len(digits) >= 4 and len(digits) >= len(words.replace(" ", "")) - 1):
-            needle = phone or digits.lstrip("0")
+        # Digits (a part of a phone number, written 0661… or 212661…) are looked for in the stored 212… form.
+        needle = phone or (digits.lstrip("0") if len(digits) >= len(words.replace(" ", "")) - 1 else "")
+        if len(needle) >= 4:
             text.append(exists().where(CustomerPhone.customer_id == Customer.id, CustomerPhone.number.contains(needle)))
         filters.append(or_(*text))
     if args.get("cil", "").strip():
