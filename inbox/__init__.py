@@ -18,6 +18,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app with every extension and blueprint attached."""
     from campaigns import api as campaigns_api
     from inbox import (
+        admin_web,
         api,
         assignment_api,
         auth,
@@ -25,6 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
         cases_api,
         contacts_api,
         db,
+        directory_api,
         errors,
         realtime,
         replies_api,
@@ -60,6 +62,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(campaigns_api.bp)
     app.register_blueprint(cases_api.bp)
     app.register_blueprint(assignment_api.bp)
+    app.register_blueprint(directory_api.bp)
+    app.register_blueprint(admin_web.bp)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
     # Deliveries are signed, and a 429 would only make the platform send them again.
@@ -81,7 +85,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 # The JSON API's blueprints: a call without a session is answered 401 by the view, not refused by CSRF.
-API_BLUEPRINTS = ("api", "contacts", "workspace", "replies", "campaigns", "cases", "assignment")
+API_BLUEPRINTS = ("api", "contacts", "workspace", "replies", "campaigns", "cases", "assignment", "directory")
 
 
 class NoSessionOnWebhooks(SecureCookieSessionInterface):

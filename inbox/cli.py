@@ -83,6 +83,23 @@ def register(app) -> None:
         session().commit()
         click.echo(f"{added} catalogue items added" if added else "The catalogue is not empty: nothing added")
 
+    @app.cli.command("import-customers")
+    @click.argument("csv_file", type=click.File("rb"))
+    def import_customers_command(csv_file):
+        """Import the customer directory from a CSV file (upsert on the CIL); prints the report."""
+        from inbox.directory import UnreadableFile, import_customers
+
+        try:
+            report = import_customers(csv_file)
+        except UnreadableFile as failure:
+            raise click.ClickException(str(failure)) from failure
+        click.echo(
+            f"created {report['created']}, updated {report['updated']}, unchanged {report['unchanged']},"
+            f" rejected {report['rejected_count']}"
+        )
+        for row in report["rejected"]:
+            click.echo(f"line {row['line']} (CIL {row['cil'] or '-'}): {' '.join(row['reasons'])}")
+
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker_command(burst):

@@ -9,14 +9,16 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from inbox.auth import require_roles
+from inbox import directory
+from inbox.auth import api_user, bearer_token, require_roles
 from inbox.db import session, utcnow
 from inbox.errors import ApiError, get_or_404
 from inbox.models import Contact, ContactIdentity, Conversation
 from inbox.serializers import contact_json, conversation_json
 
 bp = Blueprint("contacts", __name__, url_prefix="/api/v1/contacts")
-READERS = ("agent", "supervisor", "admin")
+READERS = ("agent", "supervisor", "admin", "reviewer")
+WRITERS = ("agent", "supervisor", "admin")
 # The fields an agent may edit, with the column's length.
 EDITABLE = {
     "name": 200,
@@ -28,7 +30,8 @@ EDITABLE = {
     "address": 2000,
     "language": 8,
 }
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+# The directory's rules (inbox/directory.py): Moroccan mobiles and fixed lines, e-mail, CIN.
+VALIDATED = {"phone": directory.normalise_phone, "email": directory.normalise_email, "cin": directory.normalise_cin}
 PHONE_PUNCTUATION = re.compile(r"[\s.\-()/]")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$")
 # Phones are compared on their last digits: a national significant number, so that "+212 661-234567",
@@ -60,7 +63,8 @@ def _limit(default: int = 50, high: int = 200) -> int:
 
 
 def normalise_phone(value: str) -> str:
-    """Digits only, without the international prefix (+ or 00); raises ApiError when it is not a phone number."""
+    """Digits only, without the international prefix (+ or 00); raises ApiError when it is not a phone number.
+    Used by the search, which also finds contacts of other countries; edits take Moroccan numbers only."""
     compact = PHONE_PUNCTUATION.sub("", value)
     if compact.startswith("+"):
         compact = compact[1:]
@@ -181,12 +185,11 @@ def _cleaned(body: dict) -> dict:
         if value is not None and not isinstance(value, str):
             raise ApiError(422, "invalid_field", f"{name} must be a string or null.")
         value = (value or "").strip() or None
-        if value is not None and name == "email":
-            value = value.lower()
-            if not EMAIL.match(value):
-                raise ApiError(422, "invalid_email", f"{value!r} is not an e-mail address (name@example.com).")
-        if value is not None and name == "phone":
-            value = normalise_phone(value)
+        try:
+            if value is not None and name in VALIDATED:
+                value = VALIDATED[name](value)
+        except directory.Invalid as refusal:
+            raise ApiError(422, refusal.code, refusal.message) from refusal
         if value is not None and name == "language" and not LANGUAGE.match(value):
             raise ApiError(422, "invalid_language", "language is a language code such as fr, ar or ar-MA.")
         if value is not None and len(value) > EDITABLE[name]:
@@ -196,14 +199,18 @@ def _cleaned(body: dict) -> dict:
 
 
 @bp.patch("/<int:contact_id>")
-@require_roles(*READERS)
+@require_roles(*WRITERS)
 def edit(contact_id: int):
-    """Change a contact's name, CIL, contract, CIN, phone, e-mail, address or language (null clears)."""
+    """Change a contact's name, CIL, contract, CIN, phone, e-mail, address or language (null clears); each
+    changed field is kept in the contact's history (source api for tokens, inbox for the browser)."""
     from inbox.realtime import conversation_event
 
     contact = _contact(contact_id)
     values = _cleaned(_json_body())
+    source, user_id = ("api" if bearer_token() else "inbox"), api_user().id
     for name, value in values.items():
+        if getattr(contact, name) != value:
+            directory.record(name, getattr(contact, name), value, source, user_id, contact=contact)
         setattr(contact, name, value)
     contact.updated_at = utcnow()
     session().commit()
@@ -271,8 +278,15 @@ def suggestions(contact_id: int):
     return jsonify({"items": items})
 
 
-@bp.post("/<int:contact_id>/merge")
+@bp.get("/<int:contact_id>/changes")
 @require_roles(*READERS)
+def changes(contact_id: int):
+    """The contact's recorded changes, newest first: who, when, field, old and new value, source."""
+    return jsonify({"items": directory.changes_of(contact_id=_contact(contact_id).id)})
+
+
+@bp.post("/<int:contact_id>/merge")
+@require_roles(*WRITERS)
 def merge(contact_id: int):
     """Merge another contact into this one: its identities and conversations move here, this contact's empty
     fields take its values, and it is deleted; all in one transaction."""

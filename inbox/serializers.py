@@ -33,6 +33,22 @@ def contact_json(contact: Contact) -> dict:
         "email": contact.email,
         "address": contact.address,
         "language": contact.language,
+        "customer_id": contact.customer_id,
+        "customer": customer_summary(contact.customer) if contact.customer_id else None,
+    }
+
+
+def customer_summary(customer) -> dict | None:
+    """The directory entry a contact is linked to, in short."""
+    if customer is None:
+        return None
+    return {
+        "id": customer.id,
+        "cil": customer.cil,
+        "name": customer.name,
+        "zone": customer.zone,
+        "segment": customer.segment,
+        "contracts": [c.number for c in customer.contracts],
     }
 
 
