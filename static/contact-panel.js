@@ -3,6 +3,7 @@
 
 import { ApiError, get, request } from "./api.js";
 import { channelBadge, channelKind, platformBadge } from "./conversation-list.js";
+import { directorySection, historySection } from "./directory-link.js";
 import { autoText, el, icon } from "./dom.js";
 import { fullTime, shortTime } from "./format.js";
 
@@ -72,11 +73,13 @@ export class ContactPanel {
   }
 
   render(contact, suggestions, notice = null) {
+    this.history = el("section", { class: "contact-section" });
     this.contact = contact;
     this.suggestions = suggestions;
     this.body.replaceChildren(
       notice ? el("p", { class: "contact-notice", role: "status" }, notice) : null,
       this.editing ? this.form(contact) : this.details(contact),
+      this.section("Customer directory", directorySection(contact, () => this.open(contact.id, this.conversationId))),
       this.section("On every channel", contact.identities.length
         ? el("ul", { class: "contact-identities" }, contact.identities.map((identity) => this.identity(identity)))
         : el("p", { class: "contact-note" }, "No channel yet.")),
@@ -85,7 +88,9 @@ export class ContactPanel {
       this.section("Maybe the same customer", suggestions.length
         ? el("ul", { class: "contact-suggestions" }, suggestions.map((item) => this.suggestion(item)))
         : el("p", { class: "contact-note" }, "No other contact shares a phone, an e-mail, a CIL or a contract.")),
+      this.history,
     );
+    historySection(contact.id).then((list) => this.history.replaceChildren(el("h4", {}, "Changes"), list));
   }
 
   section(title, content) {

@@ -140,8 +140,18 @@ def _stop(launcher: subprocess.Popen) -> None:
 def _create_agent(env: dict) -> None:
     """An agent account, made with the documented CLI (it reads the same environment as the service)."""
     command = [
-        str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "create-user",
-        "--email", AGENT_EMAIL, "--name", AGENT_NAME, "--role", "agent", "--password", AGENT_PASSWORD,
+        str(Path(sys.executable).with_name("flask")),
+        "--app",
+        "wsgi",
+        "create-user",
+        "--email",
+        AGENT_EMAIL,
+        "--name",
+        AGENT_NAME,
+        "--role",
+        "agent",
+        "--password",
+        AGENT_PASSWORD,
     ]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -206,7 +216,11 @@ def service():
         with open(log_path, "wb") as log:
             launcher = subprocess.Popen(
                 [sys.executable, "-m", "inbox.launcher"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             try:
                 _wait_until_healthy(env["PUBLIC_URL"], launcher, log_path)

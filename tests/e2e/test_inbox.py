@@ -115,24 +115,43 @@ def test_every_message_type_is_rendered(agent, service):
     page, number, name = agent.page, unique_phone(), "سلمى العلوي"
     arabic = "مرحبا، لدي مشكلة في العداد"
     first = f"wamid.E2E{number}000"
-    service.post_webhook(_inbound(number, name, [
-        {"type": "text", "text": {"body": arabic}},
-        {"type": "location", "location": {"latitude": 33.5731, "longitude": -7.5898, "name": "Agence Maarif"}},
-        {"type": "contacts", "contacts": [{"name": {"formatted_name": "Karim Idrissi"},
-                                           "phones": [{"phone": "+212 661 234 567", "type": "CELL"}]}]},
-        {"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": "b1", "title": "Oui"}}},
-        {"type": "unknown_kind", "errors": [{"code": 131051, "title": "Message type unknown"}]},
-        {"type": "document",
-         "document": {"id": "999999999", "filename": "facture.pdf", "mime_type": "application/pdf"}},
-        {"type": "reaction", "reaction": {"message_id": first, "emoji": "👍"}},
-    ]))
+    service.post_webhook(
+        _inbound(
+            number,
+            name,
+            [
+                {"type": "text", "text": {"body": arabic}},
+                {"type": "location", "location": {"latitude": 33.5731, "longitude": -7.5898, "name": "Agence Maarif"}},
+                {
+                    "type": "contacts",
+                    "contacts": [
+                        {
+                            "name": {"formatted_name": "Karim Idrissi"},
+                            "phones": [{"phone": "+212 661 234 567", "type": "CELL"}],
+                        }
+                    ],
+                },
+                {
+                    "type": "interactive",
+                    "interactive": {"type": "button_reply", "button_reply": {"id": "b1", "title": "Oui"}},
+                },
+                {"type": "unknown_kind", "errors": [{"code": 131051, "title": "Message type unknown"}]},
+                {
+                    "type": "document",
+                    "document": {"id": "999999999", "filename": "facture.pdf", "mime_type": "application/pdf"},
+                },
+                {"type": "reaction", "reaction": {"message_id": first, "emoji": "👍"}},
+            ],
+        )
+    )
     pane = open_conversation(page, name)
 
     arabic_text = pane.locator(".msg-in .text", has_text=arabic)
     expect(arabic_text).to_have_attribute("dir", "auto")
     assert arabic_text.evaluate("node => getComputedStyle(node).direction") == "rtl"
     expect(pane.locator(".map-link")).to_have_attribute(
-        "href", "https://www.openstreetmap.org/?mlat=33.5731&mlon=-7.5898#map=17/33.5731/-7.5898")
+        "href", "https://www.openstreetmap.org/?mlat=33.5731&mlon=-7.5898#map=17/33.5731/-7.5898"
+    )
     expect(pane.locator(".location")).to_contain_text("33.57310, -7.58980")
     expect(pane.locator(".contact-card")).to_contain_text("Karim Idrissi")
     expect(pane.locator(".contact-card")).to_contain_text("+212 661 234 567")
@@ -151,9 +170,15 @@ def test_every_message_type_is_rendered(agent, service):
     assert retried.value.status == 202
     expect(failed.get_by_role("button", name="Retry")).to_be_enabled()  # the new attempt failed too, live
 
-    service.post_webhook(_inbound(number, name, [
-        {"id": f"wamid.E2E{number}100", "type": "reaction", "reaction": {"message_id": first, "emoji": ""}},
-    ]))
+    service.post_webhook(
+        _inbound(
+            number,
+            name,
+            [
+                {"id": f"wamid.E2E{number}100", "type": "reaction", "reaction": {"message_id": first, "emoji": ""}},
+            ],
+        )
+    )
     expect(reaction).to_have_count(0)
     assert not agent.page_errors and agent.csp_problems() == []
     screenshot(page, "message-types")
@@ -193,9 +218,15 @@ def test_what_arrives_while_offline_is_fetched_on_reconnect(agent, service, cont
 
     context.set_offline(True)
     expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
-    service.post_webhook(_inbound(number, "Omar Tazi", [
-        {"id": f"wamid.E2E{number}200", "type": "text", "text": {"body": "Envoyé pendant la coupure"}},
-    ]))
+    service.post_webhook(
+        _inbound(
+            number,
+            "Omar Tazi",
+            [
+                {"id": f"wamid.E2E{number}200", "type": "text", "text": {"body": "Envoyé pendant la coupure"}},
+            ],
+        )
+    )
     context.set_offline(False)
 
     expect(page.locator("#connection")).to_have_attribute("data-state", "live", timeout=30_000)

@@ -37,7 +37,10 @@ def test_two_agents_receive_transfer_see_a_takeover_and_resolve_live(service, br
     admin = _token(service, ADMIN_EMAIL, ADMIN_PASSWORD)
     suffix = secrets.token_hex(2)
     a_name, b_name, s_name = f"Amina {suffix}", f"Badr {suffix}", f"Samir {suffix}"
-    _, a_email = _make_user(service, admin, a_name, "agent")
+    a_id, a_email = _make_user(service, admin, a_name, "agent")
+    # the other browser tests leave conversations waiting, which go first (the longest-waiting): room for all
+    roomy = requests.patch(f"{service.base_url}/api/v1/users/{a_id}", json={"capacity": 50}, headers=admin, timeout=10)
+    assert roomy.status_code == 200, roomy.text
     b_id, b_email = _make_user(service, admin, b_name, "agent")
     s_id, s_email = _make_user(service, admin, s_name, "supervisor")
     contexts = [browser.new_context(base_url=service.base_url, viewport={"width": 1440, "height": 900}) for _ in "ab"]

@@ -96,3 +96,29 @@ def test_a_canned_reply_is_rendered_for_the_customer_before_sending(agent, phone
     expect(box).to_have_value("Bonjour Nadia, ici Salma. Comment puis-je vous aider ?")
     box.press("Enter")
     expect(phone.page.locator(".phone-chat .bubble:not(.from-me)", has_text="Bonjour Nadia, ici Salma")).to_be_visible()
+
+
+def test_an_agent_links_the_contact_to_the_directory_and_sees_the_history(agent, phone, service):
+    token = admin_token(service)
+    cil = unique_phone()[-8:]
+    created = requests.post(
+        f"{service.base_url}/api/v1/customers",
+        json={"cil": cil, "name": "Rachid Alaoui", "contracts": [f"C-{cil}"], "zone": "sale"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    page, number = agent.page, unique_phone()
+    phone_sends(phone.page, number, "Rachid Link", "Salam, bghit n3ref chhal khassni nkhalas")
+    pane = open_conversation(page, "Rachid Link")
+    pane.locator(".contact-toggle").click()
+    panel = pane.locator(".contact-panel")
+    panel.locator(".directory-search").fill(cil)
+    result = panel.locator(".directory-result", has_text=cil)
+    expect(result).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    result.get_by_role("button", name="Link").click()
+    expect(panel.locator(".directory-entry")).to_contain_text("Salé")
+    expect(panel.locator(".contact-history")).to_contain_text("cil")
+    expect(panel.locator(".contact-history")).to_contain_text(cil)
+    assert agent.page_errors == [] and agent.csp_problems() == []
