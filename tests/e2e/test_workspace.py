@@ -91,7 +91,7 @@ def test_a_canned_reply_is_rendered_for_the_customer_before_sending(agent, phone
     expect(pane.locator(".pill-language")).to_have_text("Français")
     box = pane.locator(".composer-text")
     box.press_sequentially(f"/{shortcut[:6]}")
-    expect(pane.locator(".canned-option", has_text=f"/{shortcut}")).to_be_visible()
+    expect(pane.locator(".mention-option", has_text=f"/{shortcut}")).to_be_visible()
     box.press("Enter")
     expect(box).to_have_value("Bonjour Nadia, ici Salma. Comment puis-je vous aider ?")
     box.press("Enter")
