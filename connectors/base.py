@@ -105,6 +105,20 @@ class OutboundMessage:
 
 
 @dataclass(frozen=True)
+class PlatformTemplate:
+    """A message template the platform approved, as an agent picks it: its body and how many values it takes."""
+
+    name: str
+    language: str
+    category: str
+    body: str
+    parameters: int  # the body's {{1}}..{{n}}, filled in order
+    examples: tuple[str, ...] = ()  # the sample values the template was approved with
+    # Why the inbox cannot send it (a header image, a button taking a value...), or None when it can.
+    unusable_reason: str | None = None
+
+
+@dataclass(frozen=True)
 class SendResult:
     external_id: str
     # Ids of further platform messages one send produced (Messenger: the text sent after a file).
@@ -153,6 +167,8 @@ class Connector:
     # Which account secret the GET handshake checks or signs with (X signs with the app secret).
     CHALLENGE_SECRET: str = "verify_token"
     REPLY_MODES: tuple[str, ...] = (DIRECT,)
+    # Whether the platform has approved templates, the only messages allowed once its reply window closes.
+    SENDS_TEMPLATES: bool = False
 
     # Each platform package's modules: webhook.py (challenge, verify, parse) and client.py (send,
     # fetch_media); the methods below hand over to them.
@@ -178,6 +194,10 @@ class Connector:
     def fetch_media(self, account: AccountSettings, media_ref: str) -> FetchedMedia:
         """Start downloading a file the platform announced; raises SendError."""
         return self.client.fetch_media(account, media_ref)
+
+    def list_templates(self, account: AccountSettings) -> list[PlatformTemplate]:
+        """The account's approved templates; raises SendError."""
+        raise SendError("unsupported", "This channel has no message templates.", retryable=False)
 
     def reply_refusal(self, last_inbound_at: datetime | None, now: datetime, mode: str = DIRECT) -> str | None:
         """Why a reply in this mode cannot be sent now (a sentence for the agent), or None when it can."""

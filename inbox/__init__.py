@@ -31,6 +31,7 @@ def create_app(config: Config | None = None) -> Flask:
         i18n,
         realtime,
         replies_api,
+        templates_api,
         web,
         webhooks,
         workspace_api,
@@ -65,6 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(cases_api.bp)
     app.register_blueprint(assignment_api.bp)
     app.register_blueprint(directory_api.bp)
+    app.register_blueprint(templates_api.bp)
     app.register_blueprint(admin_web.bp)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
@@ -87,7 +89,8 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 # The JSON API's blueprints: a call without a session is answered 401 by the view, not refused by CSRF.
-API_BLUEPRINTS = ("api", "contacts", "workspace", "replies", "campaigns", "cases", "assignment", "directory")
+API_BLUEPRINTS = ("api", "contacts", "workspace", "replies", "campaigns", "cases", "assignment", "directory",
+                  "platform_templates")
 
 
 class NoSessionOnWebhooks(SecureCookieSessionInterface):

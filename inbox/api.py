@@ -12,7 +12,7 @@ from sqlalchemy import and_, exists, or_, select
 
 from connectors import get_connector
 from connectors.base import DIRECT, PRIVATE_REPLY, SendError
-from inbox import media
+from inbox import media, platform_templates
 from inbox.access import CONVERSATION_ROLES, require_visible, visible_conversations
 from inbox.auth import api_user, authenticate, issue_token, require_roles
 from inbox.db import session, utcnow
@@ -201,7 +201,7 @@ def mark_read(conversation_id: int):
     return jsonify(conversation_json(conversation))
 
 
-def _reply_target(conversation: Conversation, reply_to, mode: str) -> Message | None:
+def reply_target(conversation: Conversation, reply_to, mode: str) -> Message | None:
     """The message a reply answers: the one named, or for public and private replies the latest comment."""
     db = session()
     if reply_to not in (None, ""):
@@ -228,7 +228,7 @@ def _reply_target(conversation: Conversation, reply_to, mode: str) -> Message | 
     return latest
 
 
-def _check_mode(conversation: Conversation, mode: str, target: Message | None) -> None:
+def check_reply_mode(conversation: Conversation, mode: str, target: Message | None) -> None:
     """Refuse, before anything is stored, a reply the platform would refuse."""
     modes = {m["mode"]: m for m in reply_modes(conversation)}
     if mode not in modes:
@@ -265,19 +265,27 @@ def _uploaded_attachment(message: Message) -> str:
 @bp.post("/conversations/<int:conversation_id>/messages")
 @require_roles(*WRITERS)
 def send(conversation_id: int):
-    """Store an agent's reply as queued and hand it to a send job: text, a file (multipart), a reply to one."""
+    """Store an agent's reply as queued and hand it to a send job: text, a file (multipart), a reply to one,
+    or an approved platform template with its values."""
     from inbox.assignment import take_on_reply
-    from inbox.realtime import assignment_events, conversation_event, message_event, publish
-    from inbox.sending import queue_send
+    from inbox.realtime import assignment_events, publish
 
     user = api_user()
     conversation = _conversation(conversation_id)
     body = request.form if request.files or request.form else _json_body()
     text = (body.get("text") or "").strip() or None
     connector = get_connector(conversation.account.platform)
-    mode = body.get("mode") or reply_modes(conversation)[0]["mode"]
-    target = _reply_target(conversation, body.get("reply_to"), mode)
-    _check_mode(conversation, mode, target)
+    template = body.get("template") if not request.files and not request.form else None
+    if template is not None:
+        # An approved template goes out even after the reply window closed: that is what it is for.
+        if text is not None or body.get("mode") not in (None, DIRECT) or body.get("reply_to") not in (None, ""):
+            raise ApiError(422, "bad_message", "A template is sent alone: no text, mode or reply_to with it.")
+        spec, text = platform_templates.resolve(conversation.account, template)
+        mode, target = DIRECT, None
+    else:
+        mode = body.get("mode") or reply_modes(conversation)[0]["mode"]
+        target = reply_target(conversation, body.get("reply_to"), mode)
+        check_reply_mode(conversation, mode, target)
     message = Message(
         conversation_id=conversation.id,
         account_id=conversation.account_id,
@@ -289,12 +297,14 @@ def send(conversation_id: int):
         mode=mode,
         reply_to_external_id=target.external_id if target else None,
     )
+    if template is not None:
+        message.type, message.data = "template", {"template": spec}
     if "file" in request.files:
         message.type = _uploaded_attachment(message)
     if text is None and not message.attachments:
         raise ApiError(422, "empty_message", "Write a text or attach a file.")
     limit = connector.MAX_TEXT_LENGTH if not message.attachments else getattr(connector, "MAX_CAPTION_LENGTH", 1024)
-    if text and len(text) > limit:
+    if template is None and text and len(text) > limit:
         raise ApiError(422, "text_too_long", f"This channel takes at most {limit} characters here.")
     taken = take_on_reply(conversation, user) if conversation.assignee_id is None and user.role == "agent" else []
     now = utcnow()
@@ -305,6 +315,16 @@ def send(conversation_id: int):
     taken_events = assignment_events(taken)
     session().commit()
     publish(taken_events)
+    # A private reply uses up its comment's one private reply: the comment changes too.
+    return queue_and_announce(message, conversation, also_changed=[target] if mode == PRIVATE_REPLY else [])
+
+
+def queue_and_announce(message: Message, conversation: Conversation, also_changed=()):
+    """Hand a committed, queued message to its send job and announce it; the 202 answer with the message.
+    A queue that cannot be reached marks the message failed (503) rather than leaving it queued forever."""
+    from inbox.realtime import conversation_event, message_event
+    from inbox.sending import queue_send
+
     try:
         queue_send(message.id)
     except Exception as exc:
@@ -314,8 +334,8 @@ def send(conversation_id: int):
         message_event("message.created", message, conversation)
         raise ApiError(503, "queue_unavailable", message.error_message) from exc
     message_event("message.created", message, conversation)
-    if mode == PRIVATE_REPLY:
-        message_event("message.updated", target, conversation)  # its one private reply is taken
+    for changed in also_changed:
+        message_event("message.updated", changed, conversation)
     conversation_event("conversation.updated", conversation)
     response = jsonify(message_json(message, conversation.contact))
     response.status_code = 202

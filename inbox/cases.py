@@ -326,12 +326,12 @@ def check_reviewable(proposal: ReplyProposal, user: User) -> None:
 def queued_reply(conversation: Conversation, text: str, author_id: int) -> Message:
     """A queued outbound text in the conversation, through the reply-mode and window checks of a reply."""
     from connectors import get_connector
-    from inbox.api import _check_mode, _reply_target
+    from inbox.api import check_reply_mode, reply_target
     from inbox.serializers import reply_modes
 
     mode = reply_modes(conversation)[0]["mode"]
-    target = _reply_target(conversation, None, mode)
-    _check_mode(conversation, mode, target)
+    target = reply_target(conversation, None, mode)
+    check_reply_mode(conversation, mode, target)
     limit = get_connector(conversation.account.platform).MAX_TEXT_LENGTH
     if len(text) > limit:
         raise ApiError(422, "text_too_long", f"This channel takes at most {limit} characters here.")

@@ -12,7 +12,7 @@ from inbox.auth import api_user, require_roles
 from inbox.db import session, utcnow
 from inbox.errors import ApiError, get_or_404
 from inbox.models import CASE_STATES, CONVERSATION_STATUSES, Case, CatalogueItem, Conversation, ReplyProposal
-from inbox.serializers import conversation_json, message_json
+from inbox.serializers import conversation_json
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1")
 WRITERS = ("agent", "supervisor", "admin")
@@ -146,23 +146,10 @@ def send_case_number(conversation_id: int):
 
 def _queued(message, conversation: Conversation):
     """Commit a queued message, hand it to the send job and announce it (as POST .../messages does)."""
-    from inbox.realtime import conversation_event, message_event
-    from inbox.sending import queue_send
+    from inbox.api import queue_and_announce
 
     session().commit()
-    try:
-        queue_send(message.id)
-    except Exception as exc:
-        message.status, message.error_code = "failed", "queue_unavailable"
-        message.error_message = "The send queue is unavailable; send the message again."
-        session().commit()
-        message_event("message.created", message, conversation)
-        raise ApiError(503, "queue_unavailable", message.error_message) from exc
-    message_event("message.created", message, conversation)
-    conversation_event("conversation.updated", conversation)
-    response = jsonify(message_json(message, conversation.contact))
-    response.status_code = 202
-    return response
+    return queue_and_announce(message, conversation)
 
 
 # ---------------------------------------------------------------- cases

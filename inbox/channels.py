@@ -14,6 +14,7 @@ from inbox.db import session
 from inbox.models import ChannelAccount
 
 SANDBOX_WHATSAPP_ID = "100000000000001"
+SANDBOX_WHATSAPP_BUSINESS_ID = "100000000000009"  # the fake business account holding the templates
 SANDBOX_FACEBOOK_ID = "200000000000002"
 SANDBOX_TWITTER_ID = "300000000000003"
 API_URL_SETTING = {"whatsapp": "GRAPH_API_URL", "facebook": "GRAPH_API_URL", "twitter": "TWITTER_API_URL"}
@@ -52,7 +53,12 @@ REAL_ACCOUNTS = {
     "whatsapp": (
         "WHATSAPP_PHONE_NUMBER_ID",
         "WhatsApp",
-        {"token": "WHATSAPP_TOKEN", "app_secret": "WHATSAPP_APP_SECRET", "verify_token": "WHATSAPP_VERIFY_TOKEN"},
+        {
+            "token": "WHATSAPP_TOKEN",
+            "app_secret": "WHATSAPP_APP_SECRET",
+            "verify_token": "WHATSAPP_VERIFY_TOKEN",
+            "business_account_id": "WHATSAPP_BUSINESS_ACCOUNT_ID",
+        },
     ),
     "facebook": (
         "FACEBOOK_PAGE_ID",
@@ -114,6 +120,8 @@ def seed_accounts() -> None:
         )
         kept = dict(existing.secrets) if existing else {}
         secrets = {key: kept.get(key) or random_secrets.token_hex(16) for key in secret_names}
+        if platform == "whatsapp":  # the fake Graph API lists its templates under this business account
+            secrets["business_account_id"] = SANDBOX_WHATSAPP_BUSINESS_ID
         _upsert(
             platform,
             external_id,

@@ -62,6 +62,7 @@ class Config:
             "WHATSAPP_PHONE_NUMBER_ID",
             "WHATSAPP_APP_SECRET",
             "WHATSAPP_VERIFY_TOKEN",
+            "WHATSAPP_BUSINESS_ACCOUNT_ID",
             "FACEBOOK_PAGE_ID",
             "FACEBOOK_PAGE_TOKEN",
             "FACEBOOK_APP_SECRET",

@@ -22,7 +22,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from sqlalchemy import select
 
 from inbox import broker, jobs, media
-from inbox.channels import SANDBOX_FACEBOOK_ID, SANDBOX_TWITTER_ID, SANDBOX_WHATSAPP_ID
+from inbox.channels import SANDBOX_FACEBOOK_ID, SANDBOX_TWITTER_ID, SANDBOX_WHATSAPP_BUSINESS_ID, SANDBOX_WHATSAPP_ID
 from inbox.db import session
 from inbox.errors import ApiError
 from inbox.models import ChannelAccount
@@ -47,6 +47,27 @@ X_ACCOUNT_HANDLE = "InboxSandbox"
 X_APP_ID = "26000001"
 MESSENGER_ATTACHMENT_TYPES = ("image", "video", "audio")
 MESSAGING_TYPES = ("RESPONSE", "UPDATE", "MESSAGE_TAG")
+# The fake business account's templates, as the Business Management API lists them (one pending: never listed
+# as approved, and one with an image header the inbox cannot fill).
+SANDBOX_TEMPLATES = [
+    {"name": "relance_reclamation", "language": "fr", "category": "UTILITY", "status": "APPROVED",
+     "components": [{"type": "BODY", "text": "Bonjour {{1}}, votre réclamation {{2}} est en cours de traitement. "
+                     "Répondez à ce message pour reprendre la conversation.",
+                     "example": {"body_text": [["Salma", "2026-000123"]]}}]},
+    {"name": "relance_reclamation", "language": "ar", "category": "UTILITY", "status": "APPROVED",
+     "components": [{"type": "BODY", "text": "مرحباً {{1}}، شكايتكم رقم {{2}} قيد المعالجة. أجيبوا على هذه الرسالة "
+                     "لمواصلة المحادثة.", "example": {"body_text": [["سلمى", "2026-000123"]]}}]},
+    {"name": "reprise_conversation", "language": "fr", "category": "UTILITY", "status": "APPROVED",
+     "components": [{"type": "BODY", "text": "Bonjour, nous revenons vers vous au sujet de votre demande. "
+                     "Répondez à ce message pour poursuivre."}]},
+    {"name": "follow_up", "language": "en", "category": "UTILITY", "status": "APPROVED",
+     "components": [{"type": "BODY", "text": "Hello {{1}}, we are following up on your request. Reply to continue."}]},
+    {"name": "facture_disponible", "language": "fr", "category": "UTILITY", "status": "APPROVED",
+     "components": [{"type": "HEADER", "format": "IMAGE"},
+                    {"type": "BODY", "text": "Votre facture {{1}} est disponible."}]},
+    {"name": "nouvelle_offre", "language": "fr", "category": "MARKETING", "status": "PENDING",
+     "components": [{"type": "BODY", "text": "Découvrez la facture électronique."}]},
+]
 
 
 # ---- shared helpers ------------------------------------------------------------------------------------------
@@ -867,7 +888,12 @@ def graph_send(object_id: str):
     if object_id != account.external_id or not to.isdigit():
         return _graph_error(100, "(#100) Invalid parameter")
     wamid = _wamid()
-    _push(f"sandbox:outbox:{to}", {"id": wamid, "type": body.get("type"), "body": body, "received_at": time.time()})
+    shown = {"id": wamid, "type": body.get("type"), "body": body, "received_at": time.time()}
+    if body.get("type") == "template":
+        shown["text"] = _template_text(body.get("template") or {})
+        if shown["text"] is None:
+            return _graph_error(132001, "(#132001) Template name does not exist in the translation")
+    _push(f"sandbox:outbox:{to}", shown)
     jobs.enqueue(report_delivery, wamid, to, retries=3)
     return jsonify(
         {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": wamid}]}
@@ -1001,6 +1027,28 @@ def graph_upload(phone_number_id: str):
         return _graph_error(100, "(#100) file is required")
     media_id, _record = _store_file(request.files["file"])
     return jsonify({"id": media_id})
+
+
+@graph_bp.get("/<business_account_id>/message_templates")
+def graph_templates(business_account_id: str):
+    """Fake Business Management API: the business account's templates, every status, one page."""
+    _check_token(_account("whatsapp"))
+    session().commit()
+    if business_account_id != SANDBOX_WHATSAPP_BUSINESS_ID:
+        return _graph_error(100, "(#100) Unknown business account")
+    return jsonify({"data": SANDBOX_TEMPLATES, "paging": {"cursors": {"before": "MAZDZD", "after": "MjQZD"}}})
+
+
+def _template_text(template: dict) -> str | None:
+    """The text a template send makes on the customer's phone, its values in place."""
+    for known in SANDBOX_TEMPLATES:
+        if known["name"] == template.get("name") and known["language"] == (template.get("language") or {}).get("code"):
+            body = next(c["text"] for c in known["components"] if c["type"] == "BODY")
+            values = [p.get("text", "") for c in template.get("components") or () for p in c.get("parameters") or ()]
+            for number, value in enumerate(values, start=1):
+                body = body.replace(f"{{{{{number}}}}}", value)
+            return body
+    return None
 
 
 @graph_bp.get("/<object_id>")

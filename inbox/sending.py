@@ -32,9 +32,11 @@ def _outbound(message: Message, conversation: Conversation) -> OutboundMessage:
             mime_type=attachment.mime_type or "application/octet-stream",
             filename=attachment.filename or "file",
         )
+    template = (message.data or {}).get("template") if message.type == "template" else None
     return OutboundMessage(
         to=conversation.identity.external_id,
-        text=message.text,
+        text=None if template else message.text,
+        template=template,
         file=file,
         reply_to=message.reply_to_external_id,
         mode=message.mode or DIRECT,

@@ -101,7 +101,8 @@ def reply_modes(conversation: Conversation) -> list[dict]:
     result = []
     for mode in modes:
         reason = connector.reply_refusal(conversation.last_inbound_at, now, mode)
-        result.append({"mode": mode, "allowed": reason is None, "reason": reason})
+        templates = connector.SENDS_TEMPLATES and mode == DIRECT  # the composer offers them once refused
+        result.append({"mode": mode, "allowed": reason is None, "reason": reason, "templates": templates})
     return result
 
 

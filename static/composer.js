@@ -8,6 +8,7 @@ import { loadDraft, saveDraft } from "./drafts.js";
 import { fileSize } from "./format.js";
 import { attachMentions } from "./mentions.js";
 import { messageSummary } from "./messages.js";
+import { createTemplatePicker } from "./platform-templates.js";
 
 export const MODE_LABELS = { direct: "Message", public_reply: "Reply publicly", private_reply: "Reply privately" };
 const MODE_ICONS = { direct: "send", public_reply: "globe", private_reply: "lock" };
@@ -26,11 +27,12 @@ const NOTE_PLACEHOLDER = "Private note for colleagues, never sent to the custome
  * Build a composer. `send(text, file, mode)` returns a promise that rejects with an ApiError to show;
  * `canAttach(mode)` says whether files go with a mode; `onClearTarget()` goes back to the default target;
  * `sendNote(text, mentionIds)` writes a private note, `findColleagues(query)` lists who a note can mention;
- * `draftKey` keeps the unsent text of each conversation across reloads.
+ * `draftKey` keeps the unsent text of each conversation across reloads; `templates` ({load, send}) offers the
+ * platform's approved templates once its reply window has closed.
  */
 export function createComposer({
   send, canAttach = () => true, onClearTarget = () => {}, sendNote = null, findColleagues = null, draftKey = null,
-  findReplies = null, previewReply = null,
+  findReplies = null, previewReply = null, templates = null,
 }) {
   const textarea = el("textarea", {
     class: "composer-text", rows: 1, dir: "auto", placeholder: PLACEHOLDERS.direct,
@@ -48,7 +50,8 @@ export function createComposer({
   const error = el("div", { class: "composer-error", role: "alert", hidden: true });
   const row = el("div", { class: "composer-row" }, attach, fileInput, textarea, sendButton);
   const kinds = el("div", { class: "composer-kinds", role: "tablist", "aria-label": "Reply or note", hidden: !sendNote });
-  const form = el("form", { class: "composer" }, kinds, modes, target, refusal, error, chip, row);
+  const picker = templates ? createTemplatePicker(templates) : null;
+  const form = el("form", { class: "composer" }, kinds, modes, target, refusal, picker?.element, error, chip, row);
   const mentions = sendNote && findColleagues ? attachMentions(textarea, findColleagues) : null;
   let noting = false; // writing a private note rather than a reply
   if (findReplies && previewReply) {
@@ -110,6 +113,7 @@ export function createComposer({
     form.classList.toggle("is-note", noting);
     if (noting) {
       for (const part of [modes, target, refusal, chip]) part.hidden = true;
+      picker?.show(false);
       row.hidden = false;
       attach.hidden = true;
       textarea.placeholder = NOTE_PLACEHOLDER;
@@ -149,6 +153,8 @@ export function createComposer({
     refusal.hidden = !reason;
     refusal.textContent = reason || "";
     row.hidden = Boolean(reason);
+    const option = available.find((m) => m.mode === chosen);
+    picker?.show(Boolean(reason) && option && !option.allowed && Boolean(option.templates));
     attach.hidden = !canAttach(chosen);
     if (attach.hidden) setFile(null);
     textarea.placeholder = (PLACEHOLDERS[chosen] || PLACEHOLDERS.direct) + (findReplies ? REPLY_HINT : "");

@@ -20,6 +20,7 @@ const TYPE_LABELS = {
   mention: "Mention",
   sticker: "Sticker",
   link: "Link",
+  template: "Approved template",
 };
 const MODE_LABELS = { public_reply: "Public reply", private_reply: "Private reply" };
 const INTERACTIVE_LABELS = { button_reply: "Button reply", list_reply: "List reply", nfm_reply: "Form reply" };

@@ -55,6 +55,11 @@ export class ConversationPane {
         q: query, language: this.conversation.language || "fr" })}`)).items,
       previewReply: async (reply) => (await post(
         `/api/v1/conversations/${this.conversation.id}/canned-replies/${reply.id}/preview`)).text,
+      templates: {
+        load: () => get(`/api/v1/conversations/${this.conversation.id}/templates`),
+        send: async (template) => this.upsert(await post(`/api/v1/conversations/${this.conversation.id}/messages`,
+          { json: { template } })),
+      },
     });
     this.composer.element.hidden = ME.userRole === "reviewer"; // reviewers read and approve; they never write
     const close = el("button", { type: "button", class: "icon-button pane-close", title: "Close (Alt+W)",
@@ -287,7 +292,17 @@ export class ConversationPane {
     } else {
       body = { json: fields };
     }
-    const message = await post(`/api/v1/conversations/${this.conversation.id}/messages`, body);
+    let message;
+    try {
+      message = await post(`/api/v1/conversations/${this.conversation.id}/messages`, body);
+    } catch (failure) {
+      // The window closed while the agent was writing: the composer switches to the approved templates.
+      if (failure.code === "outside_window") {
+        this.composer.setModes(this.conversation.reply_modes?.map((m) => (m.mode === mode
+          ? { ...m, allowed: false, reason: failure.message } : m)));
+      }
+      throw failure;
+    }
     if (mode === "private_reply" && target) {
       // The comment's one private reply is used up: the composer says so before the agent types again.
       this.messages.set(target.message.id, { ...this.messages.get(target.message.id), private_replied: true });

@@ -263,7 +263,7 @@ class WhatsAppView {
         media.caption ? autoText("p", media.caption, "text") : null];
     }
     if (kind === "template") {
-      return [el("span", { class: "msg-label" }, "Template"), autoText("p", body.template?.name, "text")];
+      return [el("span", { class: "msg-label" }, "Template"), autoText("p", item.text || body.template?.name, "text")];
     }
     if (kind === "interactive") return [autoText("p", body.interactive?.body?.text, "text")];
     if (kind === "reaction") return [autoText("p", `Reacted ${body.reaction?.emoji || ""}`, "text")];

@@ -6,8 +6,10 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,19 @@ def fixture_bytes(relative: str) -> bytes:
 
 def fixture_json(relative: str) -> dict:
     return json.loads(fixture_bytes(relative))
+
+
+WHATSAPP_TIMESTAMP = re.compile(rb'"timestamp": ?"(\d{10})"')
+
+
+def recent(body: bytes, seconds_ago: int = 60) -> bytes:
+    """A WhatsApp payload as if sent just now: every timestamp moved by one offset (the newest `seconds_ago`
+    seconds ago), so the 24-hour reply window is open; the fixtures were captured long ago."""
+    stamps = [int(m) for m in WHATSAPP_TIMESTAMP.findall(body)]
+    if not stamps:
+        return body
+    offset = int(time.time()) - seconds_ago - max(stamps)
+    return WHATSAPP_TIMESTAMP.sub(lambda m: b'"timestamp": "%d"' % (int(m.group(1)) + offset), body)
 
 
 def meta_signature(body: bytes, secret: str = APP_SECRET) -> str:

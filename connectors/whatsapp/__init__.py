@@ -1,6 +1,6 @@
 """WhatsApp Cloud API connector."""
 
-from connectors.base import Connector
+from connectors.base import DIRECT, Connector
 from connectors.whatsapp import client, webhook
 
 
@@ -10,3 +10,10 @@ class WhatsAppConnector(Connector):
     client = client
     MAX_TEXT_LENGTH = 4096  # text.body limit (fixtures README C.1)
     MAX_CAPTION_LENGTH = 1024
+    SENDS_TEMPLATES = True
+
+    def reply_refusal(self, last_inbound_at, now, mode=DIRECT):
+        return client.reply_refusal(last_inbound_at, now)
+
+    def list_templates(self, account):
+        return client.list_templates(account)

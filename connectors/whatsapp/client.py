@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from datetime import UTC, datetime, timedelta
 
 import heyoo
 import requests
 
-from connectors.base import AccountSettings, FetchedMedia, OutboundFile, OutboundMessage, SendError, SendResult
+from connectors.base import (
+    AccountSettings,
+    FetchedMedia,
+    OutboundFile,
+    OutboundMessage,
+    PlatformTemplate,
+    SendError,
+    SendResult,
+)
 
 # Codes Meta asks to retry after a pause (fixtures README, section C.1 and D).
 RETRYABLE_CODES = {"1", "2", "4", "80007", "130429", "131000", "131048", "131056", "131057", "133004"}
@@ -24,6 +34,12 @@ REASONS = {
     "100": "WhatsApp rejected the request as invalid.",
 }
 MEDIA_KINDS = {"image": "image", "video": "video", "audio": "audio"}
+# Free-form messages only within 24 hours of the customer's last message; templates after (fixtures README).
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
+TEMPLATE_FIELDS = "name,language,status,category,components,parameter_format"
+TEMPLATE_PAGES = 20  # 100 a page: more than the 250 names x languages a business account may hold
+POSITIONAL = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+ANY_PARAMETER = re.compile(r"\{\{.*?\}\}")
 
 
 class _TimedRequests:
@@ -221,3 +237,81 @@ def _json_or_none(response: requests.Response):
         return response.json()
     except ValueError:
         return None
+
+
+def reply_refusal(last_inbound_at: datetime | None, now: datetime) -> str | None:
+    """Why a free-form message would be refused now (the 24-hour window closed), or None."""
+    if last_inbound_at is None:
+        return None  # no customer message known: let the platform decide, as for Messenger
+    if _aware(now) - _aware(last_inbound_at) > CUSTOMER_SERVICE_WINDOW:
+        return REASONS["131047"]
+    return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def list_templates(account: AccountSettings) -> list[PlatformTemplate]:
+    """The business account's APPROVED templates, every page of them; raises SendError."""
+    business_account = account.secrets.get("business_account_id")
+    if not business_account:
+        raise SendError("not_configured", "No WhatsApp business account id is set (WHATSAPP_BUSINESS_ACCOUNT_ID).",
+                        retryable=False)
+    url = f"{account.api_base_url}/{business_account}/message_templates"
+    params: dict | None = {"fields": TEMPLATE_FIELDS, "limit": 100}
+    headers = {"Authorization": f"Bearer {account.secrets.get('token')}"}
+    found: list[PlatformTemplate] = []
+    for _page in range(TEMPLATE_PAGES):
+        body = _get_json(url, params, headers, account.timeout)
+        found.extend(_template_of(raw) for raw in body.get("data") or () if _approved(raw))
+        url, params = (body.get("paging") or {}).get("next"), None  # `next` carries every parameter
+        if not url:
+            break
+    return found
+
+
+def _get_json(url: str, params: dict | None, headers: dict, timeout: float) -> dict:
+    try:
+        response = requests.get(url, params=params, headers=headers, timeout=timeout)
+    except requests.RequestException as exc:
+        raise SendError("connection", "WhatsApp could not be reached", retryable=True) from exc
+    body = _json_or_none(response)
+    if response.status_code != 200 or not isinstance(body, dict):
+        raise _error_from(response, body)
+    return body
+
+
+def _approved(raw) -> bool:
+    return isinstance(raw, dict) and raw.get("status") == "APPROVED" and bool(raw.get("name"))
+
+
+def _template_of(raw: dict) -> PlatformTemplate:
+    components = {str(c.get("type", "")).upper(): c for c in raw.get("components") or () if isinstance(c, dict)}
+    body = str((components.get("BODY") or {}).get("text") or "")
+    numbers = {int(n) for n in POSITIONAL.findall(body)}
+    examples = ((components.get("BODY") or {}).get("example") or {}).get("body_text") or [[]]
+    return PlatformTemplate(
+        name=str(raw["name"]),
+        language=str(raw.get("language") or ""),
+        category=str(raw.get("category") or "").lower(),
+        body=body,
+        parameters=max(numbers, default=0),
+        examples=tuple(str(value) for value in (examples[0] if examples and isinstance(examples[0], list) else [])),
+        unusable_reason=_unusable(raw, components, body),
+    )
+
+
+def _unusable(raw: dict, components: dict, body: str) -> str | None:
+    """What the inbox cannot fill in: it sends body values only, as {{1}}, {{2}}..."""
+    if raw.get("parameter_format") == "NAMED" or len(ANY_PARAMETER.findall(body)) != len(POSITIONAL.findall(body)):
+        return "Its values are named: only numbered values ({{1}}, {{2}}...) can be filled in here."
+    header = components.get("HEADER") or {}
+    if str(header.get("format", "TEXT")).upper() != "TEXT":
+        return "Its header is a file, which cannot be chosen here."
+    if ANY_PARAMETER.search(str(header.get("text") or "")):
+        return "Its header takes a value, which cannot be filled in here."
+    for button in (components.get("BUTTONS") or {}).get("buttons") or ():
+        if isinstance(button, dict) and ANY_PARAMETER.search(str(button.get("url") or "")):
+            return "One of its buttons takes a value, which cannot be filled in here."
+    return None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import PASSWORD, fixture_bytes
+from tests.conftest import PASSWORD, fixture_bytes, recent
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -617,9 +617,9 @@ def test_real_answers_match_the_document(client, users, post_webhook, whatsapp_a
 
     document = openapi_document()
     agent = users.headers("agent")
-    post_webhook(fixture_bytes("whatsapp/text.json"))
-    post_webhook(fixture_bytes("whatsapp/image_with_caption.json"))
-    post_webhook(fixture_bytes("whatsapp/location.json"))
+    post_webhook(recent(fixture_bytes("whatsapp/text.json")))
+    post_webhook(recent(fixture_bytes("whatsapp/image_with_caption.json")))
+    post_webhook(recent(fixture_bytes("whatsapp/location.json")))
     unknown = fixture_json("whatsapp/text.json")
     unknown["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "1"
     post_webhook(json.dumps(unknown).encode())

@@ -9,7 +9,7 @@ import pytest
 import responses
 from sqlalchemy import func, select
 
-from tests.conftest import GRAPH, PHONE_NUMBER_ID, fixture_bytes, fixture_json, meta_signature
+from tests.conftest import GRAPH, PHONE_NUMBER_ID, fixture_bytes, fixture_json, meta_signature, recent
 from tests.inbox.test_media import LOOKASIDE, inbound, lookup_answer
 from tests.inbox.test_sending import tiny_png
 
@@ -134,7 +134,7 @@ def test_a_status_batch_and_its_duplicate_at_once(app, db, users, post_webhook, 
     from inbox.models import DeliveryReceipt
 
     send_response = fixture_json("whatsapp/api/send_response.json")
-    post_webhook(fixture_bytes("whatsapp/text.json"))
+    post_webhook(recent(fixture_bytes("whatsapp/text.json")))
     client = app.test_client()
     conversation = client.get("/api/v1/conversations", headers=users.headers("agent")).get_json()["items"][0]
     with responses.RequestsMock() as graph:
@@ -178,7 +178,7 @@ def test_webhooks_are_stored_while_a_send_waits_for_whatsapp(app, db, users, pos
     from inbox.models import Message
 
     send_response = fixture_json("whatsapp/api/send_response.json")
-    post_webhook(fixture_bytes("whatsapp/text.json"))
+    post_webhook(recent(fixture_bytes("whatsapp/text.json")))
     client = app.test_client()
     conversation = client.get("/api/v1/conversations", headers=users.headers("agent")).get_json()["items"][0]
     during_the_call = []

@@ -7,7 +7,7 @@ import json
 import pytest
 import responses
 
-from tests.conftest import GRAPH, PHONE_NUMBER_ID, fixture_bytes, fixture_json
+from tests.conftest import GRAPH, PHONE_NUMBER_ID, fixture_bytes, fixture_json, recent
 from tests.inbox.test_media import log_in
 
 
@@ -132,7 +132,7 @@ def test_an_agent_reply_and_its_delivery_are_announced(
     connect, client, users, post_webhook, whatsapp_account, run_jobs
 ):
     send_response = fixture_json("whatsapp/api/send_response.json")
-    post_webhook(fixture_bytes("whatsapp/text.json"))
+    post_webhook(recent(fixture_bytes("whatsapp/text.json")))
     conversation = client.get("/api/v1/conversations", headers=users.headers("agent")).get_json()["items"][0]
     listener = connect(auth={"token": users.tokens["supervisor"]})
     with responses.RequestsMock() as graph:

@@ -44,7 +44,7 @@ def test_messenger_reply_type_follows_the_window(
     post_webhook(_messenger_text_at(datetime.now(UTC) - age), platform="facebook")
     headers = users.headers("agent")
     conversation = _only_conversation(client, headers)
-    assert conversation["reply_modes"] == [{"mode": "direct", "allowed": True, "reason": None}]
+    assert conversation["reply_modes"] == [{"mode": "direct", "allowed": True, "reason": None, "templates": False}]
     sent = client.post(
         f"/api/v1/conversations/{conversation['id']}/messages", json={"text": "Bonjour"}, headers=headers
     )

@@ -59,6 +59,8 @@ EXPECTED = {
     ("POST", "/api/v1/notifications/read-all"): READ,
     ("GET", "/api/v1/me/preferences"): EVERYONE,
     ("PUT", "/api/v1/me/preferences"): EVERYONE,
+    ("GET", "/api/v1/conversations/{conversation_id}/templates"): WRITE,
+    ("GET", "/api/v1/channel-accounts/{account_id}/templates"): {"supervisor", "marketing", "admin"},
     ("GET", "/api/v1/canned-replies"): EVERYONE,
     ("POST", "/api/v1/canned-replies"): {"supervisor", "admin", "marketing"},
     ("PATCH", "/api/v1/canned-replies/{reply_id}"): {"supervisor", "admin", "marketing"},

@@ -11,7 +11,7 @@ import pytest
 import requests
 import responses
 
-from tests.conftest import GRAPH, PHONE_NUMBER_ID, fixture_bytes, fixture_json
+from tests.conftest import GRAPH, PHONE_NUMBER_ID, fixture_bytes, fixture_json, recent
 
 MESSAGES_URL = f"{GRAPH}/{PHONE_NUMBER_ID}/messages"
 MEDIA_URL = f"{GRAPH}/{PHONE_NUMBER_ID}/media"
@@ -54,7 +54,7 @@ def graph():
 @pytest.fixture
 def conversation(client, post_webhook, whatsapp_account, users):
     """The conversation opened by the customer's text message (as the API shows it)."""
-    assert post_webhook(fixture_bytes("whatsapp/text.json")).status_code == 200
+    assert post_webhook(recent(fixture_bytes("whatsapp/text.json"))).status_code == 200
     [item] = client.get("/api/v1/conversations", headers=users.headers("agent")).get_json()["items"]
     return item
 

@@ -8,7 +8,7 @@ import pytest
 import responses
 from sqlalchemy import func, select
 
-from tests.conftest import GRAPH, PHONE_NUMBER_ID, fixture_bytes, fixture_json
+from tests.conftest import GRAPH, PHONE_NUMBER_ID, fixture_bytes, fixture_json, recent
 
 MESSAGES_URL = f"{GRAPH}/{PHONE_NUMBER_ID}/messages"
 SEND_RESPONSE = fixture_json("whatsapp/api/send_response.json")
@@ -40,7 +40,7 @@ def graph():
 
 @pytest.fixture
 def conversation_id(client, post_webhook, whatsapp_account, users):
-    assert post_webhook(fixture_bytes("whatsapp/text.json")).status_code == 200
+    assert post_webhook(recent(fixture_bytes("whatsapp/text.json"))).status_code == 200
     return client.get("/api/v1/conversations", headers=users.headers("agent")).get_json()["items"][0]["id"]
 
 
