@@ -77,7 +77,7 @@ export class ContactPanel {
     this.history = el("section", { class: "contact-section" });
     this.contact = contact;
     this.suggestions = suggestions;
-    this.body.replaceChildren(
+    this.body.replaceChildren(...[
       notice ? el("p", { class: "contact-notice", role: "status" }, notice) : null,
       this.editing ? this.form(contact) : this.details(contact),
       this.section(t("Customer directory"), directorySection(contact, () => this.open(contact.id, this.conversationId))),
@@ -90,7 +90,7 @@ export class ContactPanel {
         ? el("ul", { class: "contact-suggestions" }, suggestions.map((item) => this.suggestion(item)))
         : el("p", { class: "contact-note" }, t("No other contact shares a phone, an e-mail, a CIL or a contract."))),
       this.history,
-    );
+    ].filter(Boolean)); // replaceChildren would write a null as the text "null"
     historySection(contact.id).then((list) => this.history.replaceChildren(el("h4", {}, t("Changes")), list));
   }
 

@@ -223,7 +223,8 @@ function renderContacts(contacts) {
     const name = contact.name?.formatted_name
       || [contact.name?.first_name, contact.name?.last_name].filter(Boolean).join(" ") || t("Contact");
     const phones = (contact.phones || []).map((phone) =>
-      el("li", {}, el("span", { class: "contact-phone", dir: "ltr" }, phone.phone || phone.wa_id || ""),
+      el("li", {}, autoText("span", phone.phone || phone.wa_id || "", "contact-phone"),
+
         phone.type ? el("span", { class: "text-secondary" }, ` ${phone.type.toLowerCase()}`) : null));
     return el("li", { class: "contact-card" },
       el("span", { class: "contact-card-icon" }, icon("user")),
@@ -249,7 +250,7 @@ function renderMeta(message, history) {
     meta.append(autoText("span", message.author.name, "meta-author"));
   } else if (message.direction === "out" && message.author?.type === "external") {
     // Typed outside the service: in the Page's own inbox or the X app.
-    meta.append(el("span", { class: "meta-author meta-external", title: t("Sent outside the inbox") },
+    meta.append(el("span", { class: "meta-author meta-external", title: t("Sent outside the inbox"), dir: "auto" },
       message.author.name || t("Outside the inbox")));
   }
   if (message.edited_at || history) {

@@ -120,7 +120,8 @@ export class ConversationPane {
       el("div", { class: "pane-title" },
         autoText("h2", contactName(conversation), "pane-name"),
         el("div", { class: "pane-details" },
-          handle ? el("span", { class: "pane-handle", dir: "ltr" }, handle) : null,
+          handle ? autoText("span", handle, "pane-handle") : null,
+
           conversation.account?.name ? autoText("span", conversation.account.name, "pane-account") : null,
           ...tags)),
       this.contactButton,
