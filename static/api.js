@@ -1,5 +1,7 @@
 // Calls to the service from the browser: session cookie, CSRF header on writes, errors as ApiError.
 
+import { t } from "./i18n.js";
+
 /** An answer that was not a success, with the API's {"error": {"code", "message"}} when it gave one. */
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -22,12 +24,12 @@ async function errorFrom(response) {
   }
   const error = body && body.error;
   if (response.status === 401) {
-    return new ApiError(401, "unauthorized", "Your session has ended.");
+    return new ApiError(401, "unauthorized", t("Your session has ended."));
   }
   return new ApiError(
     response.status,
     error?.code || `http_${response.status}`,
-    error?.message || `The server answered ${response.status} ${response.statusText}.`.trim(),
+    error?.message || t("The server answered {status} {reason}.", { status: response.status, reason: response.statusText }),
   );
 }
 
@@ -46,7 +48,7 @@ export async function request(url, { method = "GET", json, form } = {}) {
   try {
     response = await fetch(url, { method, headers, body, credentials: "same-origin" });
   } catch {
-    throw new ApiError(0, "network", "The server cannot be reached: check the connection and try again.");
+    throw new ApiError(0, "network", t("The server cannot be reached: check the connection and try again."));
   }
   if (!response.ok) throw await errorFrom(response);
   return response.status === 204 ? null : response.json();

@@ -3,6 +3,8 @@
 
 import { ApiError, get, post, request } from "./api.js";
 import { autoText, el } from "./dom.js";
+import { fullTime } from "./format.js";
+import { t } from "./i18n.js";
 
 const app = document.getElementById("app");
 const me = { id: Number(app?.dataset.userId), role: app?.dataset.userRole };
@@ -19,28 +21,31 @@ async function directory() {
 }
 
 const KIND_LABELS = {
-  queued: "In the queue",
-  assigned: "Assigned",
-  transferred: "Transferred",
-  taken_over: "Taken over",
-  returned_to_queue: "Back to the queue",
+  queued: t("In the queue"),
+  assigned: t("Assigned"),
+  transferred: t("Transferred"),
+  taken_over: t("Taken over"),
+  returned_to_queue: t("Back to the queue"),
 };
+const AVAILABILITY_NAMES = { online: t("Online"), away: t("Away"), offline: t("Offline") };
 
 function nameOf(id) {
   if (id === null || id === undefined) return null;
-  return people?.users.find((u) => u.id === id)?.name || `user ${id}`;
+  return people?.users.find((u) => u.id === id)?.name || t("user {id}", { id });
 }
 
-/** One timeline event as a short system line. */
+/** One timeline event as a short system line: what happened, then to whom, which team, by whom, why (each part
+ * is translated whole, and the three languages keep this order). */
 function describe(event) {
   const data = event.data || {};
   const parts = [KIND_LABELS[event.kind] || event.kind.replaceAll("_", " ")];
-  if (data.to) parts.push(`to ${nameOf(data.to)}`);
+  if (data.to) parts.push(t("to {name}", { name: nameOf(data.to) }));
   if (data.team && (event.kind === "transferred" || event.kind === "queued")) {
-    parts.push(`(team ${people?.teams.find((t) => t.id === data.team)?.name || data.team})`);
+    const team = people?.teams.find((found) => found.id === data.team)?.name || data.team;
+    parts.push(t("(team {team})", { team }));
   }
-  if (event.actor) parts.push(`by ${event.actor.name}`);
-  else if (data.auto) parts.push("automatically");
+  if (event.actor) parts.push(t("by {name}", { name: event.actor.name }));
+  else if (data.auto) parts.push(t("automatically"));
   if (data.reason) parts.push(`(${data.reason})`);
   return parts.join(" ");
 }
@@ -54,7 +59,7 @@ export class AssignmentBar {
     this.actions = el("span", { class: "assign-actions" });
     this.notice = el("div", { class: "assign-notice", role: "status", hidden: true });
     this.form = el("form", { class: "assign-form", hidden: true });
-    this.timeline = el("ol", { class: "assign-timeline", hidden: true, "aria-label": "Timeline" });
+    this.timeline = el("ol", { class: "assign-timeline", hidden: true, "aria-label": t("Timeline") });
     this.element = el("div", { class: "assign-bar" },
       el("div", { class: "assign-row" }, this.summary, this.actions), this.notice, this.form, this.timeline);
     this.render();
@@ -66,7 +71,7 @@ export class AssignmentBar {
     const after = conversation.assignee?.id ?? null;
     this.conversation = conversation;
     if (before !== after && after !== me.id && !this.justActed) {
-      this.showNotice(after ? `Now handled by ${conversation.assignee.name}` : "Back in the queue");
+      this.showNotice(after ? t("Now handled by {name}", { name: conversation.assignee.name }) : t("Back in the queue"));
     } else if (after === me.id) {
       this.notice.hidden = true;
     }
@@ -78,27 +83,28 @@ export class AssignmentBar {
   showNotice(text) {
     this.notice.replaceChildren(autoText("span", text), el("button", {
       type: "button", class: "button-quiet", onclick: () => { this.notice.hidden = true; },
-    }, "Dismiss"));
+    }, t("Dismiss")));
     this.notice.hidden = false;
   }
 
   render() {
     const c = this.conversation;
-    const holder = c.assignee ? `Handled by ${c.assignee.id === me.id ? "you" : c.assignee.name}` : "Waiting in the queue";
+    const holder = !c.assignee ? t("Waiting in the queue")
+      : c.assignee.id === me.id ? t("Handled by you") : t("Handled by {name}", { name: c.assignee.name });
     this.summary.replaceChildren(autoText("span", holder, "assign-holder"),
-      el("span", { class: "pill" }, c.team ? `Team ${c.team.name}` : "General queue"));
+      c.team ? autoText("span", t("Team {name}", { name: c.team.name }), "pill") : el("span", { class: "pill" }, t("General queue")));
     const buttons = [];
     const held = ["open", "pending"].includes(c.status);
     if (held && ACTING.includes(me.role)) {
-      if (!c.assignee) buttons.push(this.button("Take", () => this.assign({ assignee: me.id })));
+      if (!c.assignee) buttons.push(this.button(t("Take"), () => this.assign({ assignee: me.id })));
       if (me.role !== "agent" || c.assignee?.id === me.id) {
-        buttons.push(this.button("Assign / transfer…", () => this.openForm()));
+        buttons.push(this.button(t("Assign / transfer…"), () => this.openForm()));
       }
       if (me.role !== "agent" && c.assignee && c.assignee.id !== me.id) {
-        buttons.push(this.button("Take over", () => this.assign({ assignee: me.id })));
+        buttons.push(this.button(t("Take over"), () => this.assign({ assignee: me.id })));
       }
     }
-    buttons.push(this.button("Timeline", () => this.toggleTimeline(), { "aria-expanded": String(!this.timeline.hidden) }));
+    buttons.push(this.button(t("Timeline"), () => this.toggleTimeline(), { "aria-expanded": String(!this.timeline.hidden) }));
     this.actions.replaceChildren(...buttons);
   }
 
@@ -115,7 +121,7 @@ export class AssignmentBar {
       this.onChanged(conversation);
     } catch (error) {
       this.justActed = false;
-      this.showNotice(error instanceof ApiError ? error.message : "The assignment failed.");
+      this.showNotice(error instanceof ApiError ? error.message : t("The assignment failed."));
     }
   }
 
@@ -128,15 +134,19 @@ export class AssignmentBar {
       this.showNotice(error.message);
       return;
     }
-    const target = el("select", { name: "target", "aria-label": "Assign to", required: true },
-      el("optgroup", { label: "Agents" }, ...found.users.filter((u) => u.id !== this.conversation.assignee?.id)
-        .map((u) => el("option", { value: `user:${u.id}` }, `${u.name} (${u.availability}, ${u.load}/${u.capacity})`))),
-      el("optgroup", { label: "Teams" }, ...found.teams.map((t) => el("option", { value: `team:${t.id}` }, t.name))),
-      el("option", { value: "queue" }, "Back to the queue"));
-    const note = el("input", { name: "note", type: "text", maxlength: "2000", placeholder: "Note (why, what was done)",
-      "aria-label": "Note", dir: "auto" });
-    this.form.replaceChildren(target, note, el("button", { type: "submit" }, "Transfer"),
-      this.button("Cancel", () => { this.form.hidden = true; }));
+    const person = (u) => t("{name} ({availability}, {load}/{capacity})", {
+      name: u.name, availability: AVAILABILITY_NAMES[u.availability] || u.availability, load: u.load, capacity: u.capacity,
+    });
+    const target = el("select", { name: "target", "aria-label": t("Assign to"), required: true },
+      el("optgroup", { label: t("Agents") }, ...found.users.filter((u) => u.id !== this.conversation.assignee?.id)
+        .map((u) => el("option", { value: `user:${u.id}`, dir: "auto" }, person(u)))),
+      el("optgroup", { label: t("Teams") },
+        ...found.teams.map((team) => el("option", { value: `team:${team.id}`, dir: "auto" }, team.name))),
+      el("option", { value: "queue" }, t("Back to the queue")));
+    const note = el("input", { name: "note", type: "text", maxlength: "2000", placeholder: t("Note (why, what was done)"),
+      "aria-label": t("Note"), dir: "auto" });
+    this.form.replaceChildren(target, note, el("button", { type: "submit" }, t("Transfer")),
+      this.button(t("Cancel"), () => { this.form.hidden = true; }));
     this.form.onsubmit = (event) => {
       event.preventDefault();
       const [kind, id] = target.value.split(":");
@@ -159,7 +169,7 @@ export class AssignmentBar {
       await directory().catch(() => null);
       const { items } = await get(`/api/v1/conversations/${this.conversation.id}/timeline`);
       this.timeline.replaceChildren(...items.map((event) => el("li", { class: "assign-event" },
-        el("time", { datetime: event.created_at }, new Date(event.created_at).toLocaleString()), " ",
+        el("time", { datetime: event.created_at }, fullTime(event.created_at)), " ",
         autoText("span", describe(event)),
         event.data?.note ? autoText("q", event.data.note, "assign-note") : null)));
     } catch (error) {
@@ -171,8 +181,8 @@ export class AssignmentBar {
 /** The top bar's availability selector and the "Take next" button above the list. */
 export function initAssignment({ openConversation, upsertConversation, reportError }) {
   if (!ACTING.includes(me.role)) return;
-  const select = el("select", { id: "availability", class: "availability", "aria-label": "Your availability" },
-    ...["online", "away", "offline"].map((s) => el("option", { value: s }, s[0].toUpperCase() + s.slice(1))));
+  const select = el("select", { id: "availability", class: "availability", "aria-label": t("Your availability") },
+    ...["online", "away", "offline"].map((s) => el("option", { value: s }, AVAILABILITY_NAMES[s])));
   select.addEventListener("change", async () => {
     try {
       await request("/api/v1/me/availability", { method: "PUT", json: { status: select.value } });
@@ -187,8 +197,9 @@ export function initAssignment({ openConversation, upsertConversation, reportErr
     if (mine) { select.value = mine.availability; select.dataset.status = mine.availability; }
   }).catch(() => {});
   if (me.role === "admin") return;
-  const next = el("button", { id: "take-next", type: "button", class: "take-next", title: "Take the longest-waiting conversation (Alt+T)" },
-    "Take next");
+  const next = el("button", { id: "take-next", type: "button", class: "take-next", title: t("Take the longest-waiting conversation (Alt+T)") },
+    t("Take next"));
+
   const takeNext = async () => {
     try {
       const conversation = await post("/api/v1/conversations/next");

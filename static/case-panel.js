@@ -4,22 +4,23 @@
 
 import { ApiError, get, post, request } from "./api.js";
 import { autoText, el } from "./dom.js";
-import { fullTime } from "./format.js";
+import { caseStateName, fullTime, proposalStateName, requestTypeName, statusName } from "./format.js";
+import { t } from "./i18n.js";
 
-const REQUEST_TYPES = [["", "Request type…"], ["information", "Information"], ["claim", "Claim"], ["request", "Request"]];
+const REQUEST_TYPES = [["", t("Request type…")], ...["information", "claim", "request"].map((v) => [v, requestTypeName(v)])];
 const EVENT_LABELS = {
-  case_opened: "Case opened",
-  qualified: "Qualified",
-  follow_up: "Follow-up (rappel)",
-  escalated: "Escalated",
-  element: "Answer element",
-  handed_back: "Handed back",
-  proposal: "Reply proposed",
-  proposal_approved: "Reply approved and sent",
-  proposal_rejected: "Reply rejected",
-  state_changed: "State changed",
-  case_number_sent: "Case number sent",
-  status_changed: "Status changed",
+  case_opened: t("Case opened"),
+  qualified: t("Qualified"),
+  follow_up: t("Follow-up"),
+  escalated: t("Escalated"),
+  element: t("Answer element"),
+  handed_back: t("Handed back"),
+  proposal: t("Reply proposed"),
+  proposal_approved: t("Reply approved and sent"),
+  proposal_rejected: t("Reply rejected"),
+  state_changed: t("State changed"),
+  case_number_sent: t("Case number sent"),
+  status_changed: t("Status changed"),
 };
 
 let cataloguePromise = null;
@@ -41,7 +42,7 @@ function options(select, items, chosen, placeholder) {
 }
 
 function messageOf(error) {
-  return error instanceof ApiError ? error.message : "Something went wrong; try again.";
+  return error instanceof ApiError ? error.message : t("Something went wrong; try again.");
 }
 
 export class CasePanel {
@@ -52,19 +53,19 @@ export class CasePanel {
     this.approver = ["supervisor", "reviewer"].includes(this.user.role);
     this.catalogue = null;
     this.case = null;
-    this.requestType = el("select", { "aria-label": "Request type", disabled: !this.writer });
-    this.family = el("select", { "aria-label": "Family", disabled: !this.writer });
-    this.nature = el("select", { "aria-label": "Nature", disabled: !this.writer });
-    this.service = el("select", { "aria-label": "Treating service", disabled: !this.writer });
-    this.save = el("button", { type: "button", class: "button-small", hidden: !this.writer }, "Save");
-    this.resolve = el("button", { type: "button", class: "button-small", hidden: !this.writer }, "Resolve");
+    this.requestType = el("select", { "aria-label": t("Request type"), disabled: !this.writer });
+    this.family = el("select", { "aria-label": t("Family"), disabled: !this.writer });
+    this.nature = el("select", { "aria-label": t("Nature"), disabled: !this.writer });
+    this.service = el("select", { "aria-label": t("Treating service"), disabled: !this.writer });
+    this.save = el("button", { type: "button", class: "button-small", hidden: !this.writer }, t("Save"));
+    this.resolve = el("button", { type: "button", class: "button-small", hidden: !this.writer }, t("Resolve"));
     this.error = el("p", { class: "case-error", role: "alert", hidden: true });
     this.caseBox = el("div", { class: "case-box", hidden: true });
     for (const select of [this.requestType, this.family]) select.addEventListener("change", () => this.renderChoices());
     this.save.addEventListener("click", () => this.patch({}));
     this.resolve.addEventListener("click", () => this.patch({ status: "resolved" }));
     this.element = el("div", { class: "case-panel" },
-      el("div", { class: "qualification", role: "group", "aria-label": "Qualification" },
+      el("div", { class: "qualification", role: "group", "aria-label": t("Qualification") },
         this.requestType, this.family, this.nature, this.service, this.save, this.resolve),
       this.error, this.caseBox);
     this.onCaseUpdated = (event) => {
@@ -104,12 +105,12 @@ export class CasePanel {
     const type = this.requestType.value;
     const families = this.catalogue.families.filter((f) => !f.request_types || !type || f.request_types.includes(type));
     const familyId = fromConversation ? c.family?.id : Number(this.family.value) || null;
-    options(this.family, families, familyId, "Family…");
+    options(this.family, families, familyId, t("Family…"));
     const family = families.find((f) => f.id === Number(this.family.value));
     const natureId = fromConversation ? c.nature?.id : Number(this.nature.value) || null;
-    options(this.nature, family ? family.natures : [], natureId, "Nature…");
+    options(this.nature, family ? family.natures : [], natureId, t("Nature…"));
     const serviceId = fromConversation ? c.service?.id : Number(this.service.value) || null;
-    options(this.service, this.catalogue.services, serviceId, type === "claim" ? "Treating service…" : "Service (optional)");
+    options(this.service, this.catalogue.services, serviceId, type === "claim" ? t("Treating service…") : t("Service (optional)"));
   }
 
   async patch(extra) {
@@ -153,8 +154,8 @@ export class CasePanel {
     const area = el("textarea", { rows: 3, dir: "auto", "aria-label": label });
     area.value = initial;
     const form = el("form", { class: "case-ask" }, el("label", {}, label), area,
-      el("div", { class: "case-actions" }, el("button", { type: "submit", class: "button-small" }, "OK"),
-        el("button", { type: "button", class: "button-quiet", onclick: () => form.remove() }, "Cancel")));
+      el("div", { class: "case-actions" }, el("button", { type: "submit", class: "button-small" }, t("OK")),
+        el("button", { type: "button", class: "button-quiet", onclick: () => form.remove() }, t("Cancel"))));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (area.value.trim()) submit(area.value.trim()).then(() => form.remove());
@@ -170,26 +171,26 @@ export class CasePanel {
     const button = (label, onclick, show = true) =>
       show ? el("button", { type: "button", class: "button-small", onclick }, label) : null;
     const actions = el("div", { class: "case-actions" },
-      button("Send case number", () => this.act(`/api/v1/conversations/${this.conversation.id}/case-number`),
+      button(t("Send case number"), () => this.act(`/api/v1/conversations/${this.conversation.id}/case-number`),
         this.writer),
-      button("Escalate…", () => this.ask("Note for the treating service", (note) =>
+      button(t("Escalate…"), () => this.ask(t("Note for the treating service"), (note) =>
         this.act(`${base}/escalate`, { note })), this.writer && claim && !["escalated", "closed"].includes(kase.state)),
-      button("Add answer element…", () => this.ask("Answer element", (text) =>
+      button(t("Add answer element…"), () => this.ask(t("Answer element"), (text) =>
         this.act(`${base}/elements`, { text })), this.writer && kase.state === "escalated"),
-      button("Hand back…", () => this.ask("Note for the front office", (note) =>
+      button(t("Hand back…"), () => this.ask(t("Note for the front office"), (note) =>
         this.act(`${base}/hand-back`, { note })), this.writer && kase.state === "escalated"),
-      button("Propose a reply…", () => this.ask("Reply to the claim (sent once approved)", (text) =>
+      button(t("Propose a reply…"), () => this.ask(t("Reply to the claim (sent once approved)"), (text) =>
         this.act(`${base}/proposals`, { text, conversation_id: this.conversation.id })),
       this.writer && claim && kase.state !== "closed"),
-      button("Close case", () => this.patchCase("closed"), this.writer && kase.state !== "closed"));
+      button(t("Close case"), () => this.patchCase("closed"), this.writer && kase.state !== "closed"));
     this.caseBox.replaceChildren(...[
-      el("div", { class: "case-head" }, el("strong", {}, `Case ${kase.number}`),
-        el("span", { class: `pill case-state-${kase.state}` }, kase.state.replace("_", " ")),
-        kase.follow_ups ? el("span", { class: "pill" }, `${kase.follow_ups} follow-up(s)`) : null,
-        kase.escalated_team ? autoText("span", `at ${kase.escalated_team.name}`, "case-team") : null),
+      el("div", { class: "case-head" }, el("strong", { dir: "auto" }, t("Case {number}", { number: kase.number })),
+        el("span", { class: `pill case-state-${kase.state}` }, caseStateName(kase.state)),
+        kase.follow_ups ? el("span", { class: "pill" }, t("{count} follow-up(s)", { count: kase.follow_ups })) : null,
+        kase.escalated_team ? autoText("span", t("at {team}", { team: kase.escalated_team.name }), "case-team") : null),
       actions,
       this.renderProposals(kase),
-      el("ol", { class: "case-timeline", "aria-label": "Case timeline" }, ...kase.timeline.map((event) => this.renderEvent(event))),
+      el("ol", { class: "case-timeline", "aria-label": t("Case timeline") }, ...kase.timeline.map((event) => this.renderEvent(event))),
     ].filter(Boolean));
     this.caseBox.hidden = false;
   }
@@ -206,26 +207,32 @@ export class CasePanel {
 
   renderProposals(kase) {
     if (!kase.proposals.length) return null;
-    return el("ul", { class: "case-proposals", "aria-label": "Reply proposals" }, ...kase.proposals.map((p) => {
+    return el("ul", { class: "case-proposals", "aria-label": t("Reply proposals") }, ...kase.proposals.map((p) => {
       const reviewable = this.approver && p.state === "pending" && p.author?.id !== this.user.id;
       const url = `/api/v1/proposals/${p.id}`;
       return el("li", { class: `proposal proposal-${p.state}` },
-        el("div", {}, el("span", { class: "pill" }, p.state), ` by ${p.author?.name || "?"}`,
-          p.reviewer ? ` · reviewed by ${p.reviewer.name}` : "", p.comment ? ` · “${p.comment}”` : ""),
+        el("div", {}, el("span", { class: "pill" }, proposalStateName(p.state)), " ",
+          autoText("span", t("by {name}", { name: p.author?.name || "?" })),
+          p.reviewer ? [" · ", autoText("span", t("reviewed by {name}", { name: p.reviewer.name }))] : null,
+          p.comment ? [" · ", autoText("span", `“${p.comment}”`)] : null),
         autoText("p", p.text, "proposal-text"),
         reviewable ? el("div", { class: "case-actions" },
-          el("button", { type: "button", class: "button-small", onclick: () => this.act(`${url}/approve`) }, "Approve"),
-          el("button", { type: "button", class: "button-small", onclick: () => this.ask("Edited reply", (text) =>
-            this.act(`${url}/approve`, { text }), p.text) }, "Edit…"),
-          el("button", { type: "button", class: "button-small", onclick: () => this.ask("Why is it rejected?",
-            (comment) => this.act(`${url}/reject`, { comment })) }, "Reject…")) : null);
+          el("button", { type: "button", class: "button-small", onclick: () => this.act(`${url}/approve`) }, t("Approve")),
+          el("button", { type: "button", class: "button-small", onclick: () => this.ask(t("Edited reply"), (text) =>
+            this.act(`${url}/approve`, { text }), p.text) }, t("Edit…")),
+          el("button", { type: "button", class: "button-small", onclick: () => this.ask(t("Why is it rejected?"),
+            (comment) => this.act(`${url}/reject`, { comment })) }, t("Reject…"))) : null);
     }));
   }
 
   renderEvent(event) {
     const data = event.data || {};
+    const name = event.kind === "status_changed" ? statusName : caseStateName;
+    const moved = event.kind === "state_changed" || event.kind === "status_changed";
+    // The arrow is part of the translation: it points the reading way (← in Arabic).
     const detail = data.text || data.note || data.comment
-      || (event.kind === "state_changed" || event.kind === "status_changed" ? `${data.old} → ${data.new}` : "");
+      || (moved ? t("{old} → {new}", { old: name(data.old), new: name(data.new) }) : "");
+
     return el("li", { class: "case-event" },
       el("time", { datetime: event.created_at }, fullTime(event.created_at)), " ",
       el("strong", {}, EVENT_LABELS[event.kind] || event.kind),

@@ -3,6 +3,7 @@
 import { get } from "./api.js";
 import { autoText, el } from "./dom.js";
 import { shortTime } from "./format.js";
+import { t } from "./i18n.js";
 
 /** Show, above the conversation list, the cases escalated to my teams; `onOpen(conversationId)` opens one. */
 export function mountServiceQueue(container, onOpen) {
@@ -10,7 +11,7 @@ export function mountServiceQueue(container, onOpen) {
   if (!["agent", "supervisor", "admin"].includes(role)) return;
   const list = el("ul", { class: "service-queue-list" });
   const box = el("details", { class: "service-queue", hidden: true },
-    el("summary", {}, "My service queue"), list);
+    el("summary", {}, t("My service queue")), list);
   container.prepend(box);
 
   async function refresh() {
@@ -21,9 +22,10 @@ export function mountServiceQueue(container, onOpen) {
       return; // the queue is a convenience: the inbox itself reports connection problems
     }
     box.hidden = !answer.items.length;
-    box.querySelector("summary").textContent = `My service queue (${answer.items.length})`;
+    box.querySelector("summary").textContent = t("My service queue ({count})", { count: answer.items.length });
     list.replaceChildren(...answer.items.map((kase) => {
-      const open = el("button", { type: "button", class: "button-quiet" }, `Case ${kase.number}`);
+      const open = el("button", { type: "button", class: "button-quiet", dir: "auto" }, t("Case {number}", { number: kase.number }));
+
       open.addEventListener("click", async () => {
         const details = await get(`/api/v1/cases/${kase.id}`);
         if (details.conversations.length) onOpen(details.conversations[0].id);

@@ -7,21 +7,21 @@ import { autoText, el, icon } from "./dom.js";
 import { loadDraft, saveDraft } from "./drafts.js";
 import { fileSize } from "./format.js";
 import { attachMentions } from "./mentions.js";
+import { t } from "./i18n.js";
 import { messageSummary } from "./messages.js";
 import { createTemplatePicker } from "./platform-templates.js";
 
-export const MODE_LABELS = { direct: "Message", public_reply: "Reply publicly", private_reply: "Reply privately" };
+export const MODE_LABELS = { direct: t("Message"), public_reply: t("Reply publicly"), private_reply: t("Reply privately") };
 const MODE_ICONS = { direct: "send", public_reply: "globe", private_reply: "lock" };
 const PLACEHOLDERS = {
-  direct: "Write a reply…",
-  public_reply: "Write a public reply, seen by everyone…",
-  private_reply: "Write a private message to the author…",
+  direct: t("Write a reply…"),
+  public_reply: t("Write a public reply, seen by everyone…"),
+  private_reply: t("Write a private message to the author…"),
 };
-const ALREADY_PRIVATE = "This comment already had its private reply: Facebook allows only one. "
-  + "Answer publicly, or in Messenger once the customer writes there.";
+const ALREADY_PRIVATE = t("This comment already had its private reply: Facebook allows only one. Answer publicly, or in Messenger once the customer writes there.");
 
-const REPLY_HINT = " Type / for a canned reply.";
-const NOTE_PLACEHOLDER = "Private note for colleagues, never sent to the customer. Type @ to mention someone…";
+const REPLY_HINT = t("Type / for a canned reply.");
+const NOTE_PLACEHOLDER = t("Private note for colleagues, never sent to the customer. Type @ to mention someone…");
 
 /**
  * Build a composer. `send(text, file, mode)` returns a promise that rejects with an ApiError to show;
@@ -36,20 +36,20 @@ export function createComposer({
 }) {
   const textarea = el("textarea", {
     class: "composer-text", rows: 1, dir: "auto", placeholder: PLACEHOLDERS.direct,
-    title: "Enter sends, Shift+Enter starts a new line", "aria-label": "Reply",
+    title: t("Enter sends, Shift+Enter starts a new line"), "aria-label": t("Reply"),
   });
   const fileInput = el("input", { type: "file", class: "visually-hidden", tabindex: "-1", "aria-hidden": "true" });
-  const attach = el("button", { type: "button", class: "icon-button", title: "Attach a file", "aria-label": "Attach a file" },
+  const attach = el("button", { type: "button", class: "icon-button", title: t("Attach a file"), "aria-label": t("Attach a file") },
     icon("paperclip"));
-  const sendButton = el("button", { type: "submit", class: "button-primary send-button", title: "Send (Enter)" },
-    icon("send"), el("span", {}, "Send"));
-  const modes = el("div", { class: "reply-modes", role: "radiogroup", "aria-label": "How to reply", hidden: true });
+  const sendButton = el("button", { type: "submit", class: "button-primary send-button", title: t("Send (Enter)") },
+    icon("send"), el("span", {}, t("Send")));
+  const modes = el("div", { class: "reply-modes", role: "radiogroup", "aria-label": t("How to reply"), hidden: true });
   const target = el("div", { class: "reply-target", hidden: true });
   const refusal = el("div", { class: "composer-refusal", role: "note", hidden: true });
   const chip = el("div", { class: "file-chip", hidden: true });
   const error = el("div", { class: "composer-error", role: "alert", hidden: true });
   const row = el("div", { class: "composer-row" }, attach, fileInput, textarea, sendButton);
-  const kinds = el("div", { class: "composer-kinds", role: "tablist", "aria-label": "Reply or note", hidden: !sendNote });
+  const kinds = el("div", { class: "composer-kinds", role: "tablist", "aria-label": t("Reply or note"), hidden: !sendNote });
   const picker = templates ? createTemplatePicker(templates) : null;
   const form = el("form", { class: "composer" }, kinds, modes, target, refusal, picker?.element, error, chip, row);
   const mentions = sendNote && findColleagues ? attachMentions(textarea, findColleagues) : null;
@@ -68,7 +68,7 @@ export function createComposer({
     chip.hidden = !file;
     chip.replaceChildren();
     if (!file) return;
-    const remove = el("button", { type: "button", class: "chip-remove", "aria-label": "Remove the file" }, icon("close"));
+    const remove = el("button", { type: "button", class: "chip-remove", "aria-label": t("Remove the file") }, icon("close"));
     remove.addEventListener("click", () => { setFile(null); fileInput.value = ""; textarea.focus(); });
     chip.append(icon("file"), autoText("span", file.name, "chip-name"),
       el("span", { class: "chip-size" }, fileSize(file.size)), remove);
@@ -85,19 +85,19 @@ export function createComposer({
   /** Why the chosen mode cannot be used now, or null. */
   const refusalReason = () => {
     const option = available.find((m) => m.mode === chosen);
-    if (option && !option.allowed) return option.reason || "This reply is not possible now.";
+    if (option && !option.allowed) return option.reason || t("This reply is not possible now.");
     if (chosen === "direct") return null;
     const message = answering?.message;
-    if (!message) return "There is nothing to answer yet in this conversation.";
-    if (message.removed_at) return "Its author deleted this comment: it can no longer be answered.";
+    if (!message) return t("There is nothing to answer yet in this conversation.");
+    if (message.removed_at) return t("Its author deleted this comment: it can no longer be answered.");
     if (chosen === "private_reply" && message.private_replied) return ALREADY_PRIVATE;
     return null;
   };
 
   const drawKinds = () => {
-    kinds.replaceChildren(...[[false, "Reply", "send"], [true, "Private note", "lock"]].map(([note, label, mark]) => {
+    kinds.replaceChildren(...[[false, t("Reply"), "send"], [true, t("Private note"), "lock"]].map(([note, label, mark]) => {
       const tab = el("button", { type: "button", role: "tab", class: "composer-kind", "aria-selected": String(noting === note),
-        title: note ? "A note only colleagues see (Alt+N)" : "A reply to the customer (Alt+N)" }, icon(mark), label);
+        title: note ? t("A note only colleagues see (Alt+N)") : t("A reply to the customer (Alt+N)") }, icon(mark), label);
       tab.addEventListener("click", () => { setNoting(note); textarea.focus(); });
       return tab;
     }));
@@ -117,12 +117,12 @@ export function createComposer({
       row.hidden = false;
       attach.hidden = true;
       textarea.placeholder = NOTE_PLACEHOLDER;
-      textarea.setAttribute("aria-label", "Private note");
-      sendButton.lastChild.textContent = "Add note";
+      textarea.setAttribute("aria-label", t("Private note"));
+      sendButton.lastChild.textContent = t("Add note");
       return;
     }
-    textarea.setAttribute("aria-label", "Reply");
-    sendButton.lastChild.textContent = "Send";
+    textarea.setAttribute("aria-label", t("Reply"));
+    sendButton.lastChild.textContent = t("Send");
     const showModes = available.length > 1 || available[0]?.mode !== "direct";
     modes.hidden = !showModes;
     modes.replaceChildren(...available.map((option) => {
@@ -138,12 +138,13 @@ export function createComposer({
     target.hidden = chosen === "direct" || !message;
     target.replaceChildren();
     if (!target.hidden) {
-      const who = message.author?.name || "the customer";
+      const who = message.author?.name || t("the customer");
+      // The label always comes before the author's name, in the three languages.
       target.append(icon("reply"), el("span", { class: "reply-target-label" },
-        answering.explicit ? "Answering " : "Answering the latest: "),
+        answering.explicit ? t("Answering") : t("Answering the latest:")), " ",
       autoText("strong", who, "reply-target-who"), autoText("span", `« ${messageSummary(message)} »`, "reply-target-text"));
       if (answering.explicit) {
-        const reset = el("button", { type: "button", class: "chip-remove", "aria-label": "Answer the latest instead" },
+        const reset = el("button", { type: "button", class: "chip-remove", "aria-label": t("Answer the latest instead") },
           icon("close"));
         reset.addEventListener("click", () => onClearTarget());
         target.append(reset);
@@ -157,7 +158,7 @@ export function createComposer({
     picker?.show(Boolean(reason) && option && !option.allowed && Boolean(option.templates));
     attach.hidden = !canAttach(chosen);
     if (attach.hidden) setFile(null);
-    textarea.placeholder = (PLACEHOLDERS[chosen] || PLACEHOLDERS.direct) + (findReplies ? REPLY_HINT : "");
+    textarea.placeholder = [PLACEHOLDERS[chosen] || PLACEHOLDERS.direct, findReplies ? REPLY_HINT : ""].join(" ").trim();
     form.dataset.replyMode = chosen;
   };
 
@@ -177,7 +178,8 @@ export function createComposer({
       showError(null);
       grow();
     } catch (failure) {
-      showError(failure.message || "The message could not be sent.");
+      showError(failure.message || t("The message could not be sent.")
+);
     } finally {
       sendButton.disabled = false;
       form.classList.remove("is-sending");

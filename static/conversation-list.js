@@ -1,14 +1,15 @@
 // The conversation list: newest activity first, unread badges, channel marks, arrow-key navigation.
 
 import { autoText, el, icon } from "./dom.js";
-import { contactHandle, contactName, fullTime, initials, shortTime } from "./format.js";
+import { contactHandle, contactName, fullTime, initials, shortTime, statusName } from "./format.js";
+import { t } from "./i18n.js";
 
 const CHANNEL_NAMES = { whatsapp: "WhatsApp", facebook: "Facebook", twitter: "X (Twitter)" };
 // A public thread (a Page post, an author's mentions) and a private chat of the same platform look different.
 const KINDS = {
   whatsapp: { private: ["whatsapp", "whatsapp", "WhatsApp"] },
-  facebook: { private: ["messenger", "messenger", "Messenger"], public: ["facebook", "facebook", "Facebook comments"] },
-  twitter: { private: ["twitter", "twitter", "X Direct Messages"], public: ["twitter", "twitter", "X mentions"] },
+  facebook: { private: ["messenger", "messenger", "Messenger"], public: ["facebook", "facebook", t("Facebook comments")] },
+  twitter: { private: ["twitter", "twitter", t("X Direct Messages")], public: ["twitter", "twitter", t("X mentions")] },
 };
 
 /** Newest activity first, then the highest id, as the API sorts. */
@@ -24,7 +25,7 @@ export function byActivity(a, b) {
 export function channelKind(conversationOrChannel) {
   const conversation = typeof conversationOrChannel === "string" ? { channel: conversationOrChannel } : conversationOrChannel;
   const kinds = KINDS[conversation?.channel];
-  if (!kinds) return ["other", "send", CHANNEL_NAMES[conversation?.channel] || conversation?.channel || "Channel"];
+  if (!kinds) return ["other", "send", CHANNEL_NAMES[conversation?.channel] || conversation?.channel || t("Channel")];
   return (conversation.thread && kinds.public) || kinds.private;
 }
 
@@ -65,8 +66,8 @@ function renderItem(conversation, { activeId, openIds }) {
         shortTime(conversation.last_message_at || conversation.created_at))),
     el("span", { class: "conv-line" },
       autoText("span", second.join(" · "), "conv-sub"),
-      conversation.status !== "open" ? el("span", { class: `pill pill-${conversation.status}` }, conversation.status) : null,
-      unread ? el("span", { class: "badge", "aria-label": `${unread} unread` }, unread > 99 ? "99+" : String(unread)) : null)));
+      conversation.status !== "open" ? el("span", { class: `pill pill-${conversation.status}` }, statusName(conversation.status)) : null,
+      unread ? el("span", { class: "badge", "aria-label": t("{unread} unread", { unread }) }, unread > 99 ? "99+" : String(unread)) : null)));
 }
 
 const drawn = new WeakMap(); // list element -> Map(conversation id -> {signature, node})
@@ -88,7 +89,7 @@ export function renderConversationList(container, conversations, options) {
   });
   drawn.set(container, current);
   if (!nodes.length) {
-    nodes.push(el("p", { class: "empty-list" }, options.filtered ? "No conversation matches." : "No conversations yet."));
+    nodes.push(el("p", { class: "empty-list" }, options.filtered ? t("No conversation matches.") : t("No conversations yet.")));
   }
   placeInOrder(container, nodes);
   if (focusedId && !container.contains(document.activeElement)) {

@@ -86,6 +86,7 @@ export function icon(name, className = "icon") {
   const svg = document.createElementNS(SVG_NS, "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("class", className);
+  svg.setAttribute("data-icon", name);
   svg.setAttribute("aria-hidden", "true");
   svg.setAttribute("focusable", "false");
   const path = document.createElementNS(SVG_NS, "path");

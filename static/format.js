@@ -1,10 +1,48 @@
-// Formatting of times, sizes and names for display.
+// Formatting of times, sizes and names for display, in the UI's language.
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short" });
-const dateFormat = new Intl.DateTimeFormat(undefined, { day: "2-digit", month: "short" });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+import { t, uiLanguage } from "./i18n.js";
+
+// Arabic as written in Morocco keeps Western digits; French and English follow their usual conventions.
+const DATE_LOCALES = { fr: "fr-FR", ar: "ar-MA", en: "en-GB" };
+const LOCALE = DATE_LOCALES[uiLanguage()] || DATE_LOCALES.fr;
+
+const timeFormat = new Intl.DateTimeFormat(LOCALE, { hour: "2-digit", minute: "2-digit" });
+const weekdayFormat = new Intl.DateTimeFormat(LOCALE, { weekday: "short" });
+const dateFormat = new Intl.DateTimeFormat(LOCALE, { day: "2-digit", month: "short" });
+const fullFormat = new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeStyle: "short" });
+const sizeFormat = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const dayFormat = new Intl.DateTimeFormat(LOCALE, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+
+// The API's values as people read them (the value itself stays in classes and data attributes). Lower case as
+// before, apart from the filters' "Open" and "Pending": French and Arabic words agree with what they qualify, so
+// these are worded to fit a conversation, a case and a proposal alike.
+const CONVERSATION_STATUS_NAMES = { open: t("open"), pending: t("pending"), resolved: t("resolved") };
+const REQUEST_TYPE_NAMES = { information: t("Information"), claim: t("Claim"), request: t("Request") };
+const CASE_STATE_NAMES = {
+  open: t("open"), escalated: t("escalated"), awaiting_approval: t("awaiting approval"), answered: t("answered"),
+  closed: t("closed"),
+};
+const PROPOSAL_STATE_NAMES = { pending: t("pending"), approved: t("approved"), rejected: t("rejected") };
+
+/** A conversation's status in the UI's language. */
+export function statusName(status) {
+  return CONVERSATION_STATUS_NAMES[status] || status;
+}
+
+/** A request type (information, claim, request) in the UI's language. */
+export function requestTypeName(type) {
+  return REQUEST_TYPE_NAMES[type] || type;
+}
+
+/** A case's state in the UI's language. */
+export function caseStateName(state) {
+  return CASE_STATE_NAMES[state] || String(state ?? "").replace("_", " ");
+}
+
+/** A reply proposal's state in the UI's language. */
+export function proposalStateName(state) {
+  return PROPOSAL_STATE_NAMES[state] || state;
+}
 
 function startOfDay(date) {
   return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
@@ -34,8 +72,8 @@ export function fullTime(iso) {
 export function dayLabel(iso) {
   const date = new Date(iso);
   const days = Math.round((startOfDay(new Date()) - startOfDay(date)) / 86400000);
-  if (days === 0) return "Today";
-  if (days === 1) return "Yesterday";
+  if (days === 0) return t("Today");
+  if (days === 1) return t("Yesterday");
   return dayFormat.format(date);
 }
 
@@ -47,20 +85,21 @@ export function dayKey(iso) {
 /** "1.2 MB". */
 export function fileSize(bytes) {
   if (bytes === null || bytes === undefined) return "";
-  const units = ["B", "KB", "MB", "GB"];
+  const units = [t("B"), t("KB"), t("MB"), t("GB")];
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit += 1;
   }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+  const amount = unit === 0 ? String(value) : sizeFormat.format(value);
+  return t("{amount} {unit}", { amount, unit: units[unit] });
 }
 
 /** What to call a conversation's customer: the contact's name, else the phone, else the platform handle. */
 export function contactName(conversation) {
   const contact = conversation.contact || {};
-  return contact.name || contact.phone || conversation.handle || `Conversation ${conversation.id}`;
+  return contact.name || contact.phone || conversation.handle || t("Conversation {id}", { id: conversation.id });
 }
 
 /** The secondary identifier shown under a name: phone or handle, when it differs from the name. */

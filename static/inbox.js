@@ -6,6 +6,7 @@ import { initAssignment } from "./assignment.js";
 import { bindListKeys, byActivity, channelBadge, renderConversationList } from "./conversation-list.js";
 import { autoText, el, icon } from "./dom.js";
 import { contactName } from "./format.js";
+import { t } from "./i18n.js";
 import { pruneDrafts } from "./drafts.js";
 import { ConversationPane } from "./pane.js";
 import { alertNewMessage, createNotifications, createSettings, createViews, inView } from "./workspace.js";
@@ -52,8 +53,8 @@ createSettings(document.getElementById("settings-toggle"), document.getElementBy
 
 function showBanner(message, { loginLink = false } = {}) {
   dom.banner.replaceChildren(el("span", {}, message));
-  if (loginLink) dom.banner.append(el("a", { href: "/login" }, "Log in again"));
-  const dismiss = el("button", { type: "button", class: "icon-button", "aria-label": "Dismiss" }, icon("close"));
+  if (loginLink) dom.banner.append(el("a", { href: "/login" }, t("Log in again")));
+  const dismiss = el("button", { type: "button", class: "icon-button", "aria-label": t("Dismiss") }, icon("close"));
   dismiss.addEventListener("click", () => { dom.banner.hidden = true; });
   dom.banner.append(dismiss);
   dom.banner.hidden = false;
@@ -63,7 +64,7 @@ function reportError(error) {
   if (error instanceof ApiError) {
     showBanner(error.message, { loginLink: error.status === 401 });
   } else {
-    showBanner("Something went wrong; reload the page if it persists.");
+    showBanner(t("Something went wrong; reload the page if it persists."));
     console.error(error);
   }
 }
@@ -123,7 +124,7 @@ function renderList() {
   });
   dom.loadMore.hidden = !state.nextCursor;
   const unread = conversations.reduce((total, c) => total + (c.unread_count || 0), 0);
-  document.title = unread ? `(${unread}) Inbox` : "Inbox";
+  document.title = unread ? t("({unread}) Inbox", { unread }) : t("Inbox");
 }
 
 // ---- tabs and panes -----------------------------------------------------------------------------------
@@ -145,11 +146,11 @@ function renderTab(id, index, visible) {
   const unread = state.conversations.get(id)?.unread_count || 0;
   const main = el("button", {
     type: "button", role: "tab", class: "tab-main", "aria-selected": String(id === state.active),
-    title: `${contactName(conversation)}${index < 9 ? ` (Alt+${index + 1})` : ""}`,
+    title: index < 9 ? `${contactName(conversation)} (Alt+${index + 1})` : contactName(conversation),
   }, channelBadge(conversation, "channel channel-small"), autoText("span", contactName(conversation), "tab-name"),
   unread ? el("span", { class: "badge" }, String(unread)) : null);
   main.addEventListener("click", () => activate(id));
-  const close = el("button", { type: "button", class: "tab-close", "aria-label": `Close ${contactName(conversation)}` },
+  const close = el("button", { type: "button", class: "tab-close", "aria-label": t("Close {name}", { name: contactName(conversation) }) },
     icon("close"));
   close.addEventListener("click", () => closeConversation(id));
   const classes = ["tab", id === state.active ? "is-active" : "", visible ? "is-visible" : ""];
@@ -177,13 +178,13 @@ function layoutPanes() {
 
 function emptyState() {
   return el("div", { class: "empty-pane" },
-    el("p", { class: "empty-title" }, "No conversation open"),
-    el("p", {}, "Pick one in the list. Several can stay open as tabs; Split view shows up to three side by side."),
+    el("p", { class: "empty-title" }, t("No conversation open")),
+    el("p", {}, t("Pick one in the list. Several can stay open as tabs; Split view shows up to three side by side.")),
     el("dl", { class: "shortcuts" },
-      ...[["/", "Search"], ["↑ ↓", "Move in the list"], ["Enter", "Open / send"], ["Shift+Enter", "New line"],
-        ["Esc", "From the reply back to the list"],
-        ["Alt+1…9", "Switch tab"], ["Alt+W", "Close tab"], ["Alt+S", "Split view"],
-        ["Alt+N", "Reply / private note"], ["Alt+B", "Notifications"], ["Alt+T", "Take next"]]
+      ...[["/", t("Search")], ["↑ ↓", t("Move in the list")], ["Enter", t("Open / send")], ["Shift+Enter", t("New line")],
+        ["Esc", t("From the reply back to the list")],
+        ["Alt+1…9", t("Switch tab")], ["Alt+W", t("Close tab")], ["Alt+S", t("Split view")],
+        ["Alt+N", t("Reply / private note")], ["Alt+B", t("Notifications")], ["Alt+T", t("Take next")]]
         .flatMap(([keys, what]) => [el("dt", {}, el("kbd", {}, keys)), el("dd", {}, what)])));
 }
 
@@ -275,26 +276,27 @@ function setConnection(stateName, label) {
 
 function connectRealtime() {
   if (typeof window.io !== "function") {
-    setConnection("offline", "Live updates unavailable");
+    setConnection("offline", t("Live updates unavailable"));
     return;
   }
   const socket = window.io();
   let connectedBefore = false;
   socket.on("connect", () => {
-    setConnection("live", "Live");
+    setConnection("live", t("Live"));
     if (connectedBefore) resync(); // events may have been missed while away
     connectedBefore = true;
   });
   socket.on("disconnect", (reason) => {
-    setConnection("offline", "Reconnecting…");
+    setConnection("offline", t("Reconnecting…"));
     if (reason === "io server disconnect") socket.connect(); // the server hung up: Socket.IO leaves retrying to us
   });
   socket.on("connect_error", () => {
     if (socket.active) {
-      setConnection("offline", "Offline, retrying…");
+      setConnection("offline", t("Offline, retrying…"));
     } else { // refused: the session has ended
-      setConnection("offline", "Disconnected");
-      showBanner("Live updates stopped: your session has ended.", { loginLink: true });
+      setConnection("offline", t("Disconnected"));
+      showBanner(t("Live updates stopped: your session has ended."), { loginLink: true });
+
     }
   });
   socket.on("conversation.created", ({ conversation }) => upsertConversation(conversation));

@@ -2,28 +2,29 @@
 
 import { append, autoText, el, icon } from "./dom.js";
 import { clockTime, fileSize, fullTime } from "./format.js";
+import { t } from "./i18n.js";
 
 const STATUS_LABELS = {
-  queued: "Queued",
-  sent: "Sent",
-  delivered: "Delivered",
-  read: "Read",
-  failed: "Not sent",
+  queued: t("Queued"),
+  sent: t("Sent"),
+  delivered: t("Delivered"),
+  read: t("Read"),
+  failed: t("Not sent"),
 };
 const STATUS_ICONS = { queued: "clock", sent: "tick", delivered: "ticks", read: "ticks", failed: "alert" };
 const TYPE_LABELS = {
-  interactive: "Button reply",
-  button: "Quick reply",
-  order: "Order",
-  comment: "Comment",
-  post: "Post",
-  mention: "Mention",
-  sticker: "Sticker",
-  link: "Link",
-  template: "Approved template",
+  interactive: t("Button reply"),
+  button: t("Quick reply"),
+  order: t("Order"),
+  comment: t("Comment"),
+  post: t("Post"),
+  mention: t("Mention"),
+  sticker: t("Sticker"),
+  link: t("Link"),
+  template: t("Approved template"),
 };
-const MODE_LABELS = { public_reply: "Public reply", private_reply: "Private reply" };
-const INTERACTIVE_LABELS = { button_reply: "Button reply", list_reply: "List reply", nfm_reply: "Form reply" };
+const MODE_LABELS = { public_reply: t("Public reply"), private_reply: t("Private reply") };
+const INTERACTIVE_LABELS = { button_reply: t("Button reply"), list_reply: t("List reply"), nfm_reply: t("Form reply") };
 const MEDIA_TYPES = new Set(["image", "video", "audio", "document", "sticker"]);
 
 /** Outbound statuses in the order they move; a late event never moves a bubble backwards. */
@@ -48,7 +49,7 @@ export function messageSummary(message) {
   if (message.text) return message.text;
   const attachment = message.attachments?.[0];
   if (attachment?.filename) return attachment.filename;
-  return { image: "Photo", video: "Video", audio: "Audio", sticker: "Sticker", location: "Location" }[message.type]
+  return { image: t("Photo"), video: t("Video"), audio: t("Audio"), sticker: t("Sticker"), location: t("Location") }[message.type]
     || `[${message.type}]`;
 }
 
@@ -71,7 +72,7 @@ export function renderMessage(message, context = {}) {
   row.append(append(el("div", { class: "bubble" }), [labels(message), quote, renderContent(message, context),
     history, renderMeta(message, history)]));
   if (context.reactions?.size) row.append(renderReactions(context.reactions));
-  if (message.removed_at) row.append(el("p", { class: "msg-note" }, "Deleted by the author"));
+  if (message.removed_at) row.append(el("p", { class: "msg-note" }, t("Deleted by the author")));
   if (message.status === "failed" && message.error) {
     row.append(el("p", { class: "msg-error", role: "note" }, message.error.message || message.error.code));
   }
@@ -82,7 +83,7 @@ export function renderMessage(message, context = {}) {
 
 /** Earlier versions of an edited comment, shown on demand. */
 function renderHistory(message) {
-  return el("ol", { class: "msg-history", hidden: true, "aria-label": "Earlier versions" },
+  return el("ol", { class: "msg-history", hidden: true, "aria-label": t("Earlier versions") },
     message.history.map((version) => el("li", {},
       version.at ? el("time", { datetime: version.at, title: fullTime(version.at) }, clockTime(version.at)) : null,
       autoText("span", version.text ?? "", "msg-history-text"))));
@@ -93,39 +94,39 @@ function renderActions(message, context) {
   const actions = el("div", { class: "msg-actions" });
   if (context.onReply) {
     const reply = el("button", { type: "button", class: "msg-action", dataset: { action: "reply" },
-      "aria-pressed": String(Boolean(context.isTarget)) }, icon("reply"), "Reply");
+      "aria-pressed": String(Boolean(context.isTarget)) }, icon("reply"), t("Reply"));
     reply.addEventListener("click", () => context.onReply(message));
     actions.append(reply);
   }
   if (context.onHide) {
     const hide = el("button", { type: "button", class: "msg-action", dataset: { action: "hide" } },
-      icon("eyeOff"), message.hidden ? "Unhide" : "Hide");
+      icon("eyeOff"), message.hidden ? t("Unhide") : t("Hide"));
     hide.addEventListener("click", () => { hide.disabled = true; context.onHide(message); });
     actions.append(hide);
   }
-  if (message.private_replied) actions.append(el("span", { class: "msg-flag" }, icon("lock"), "Answered privately"));
+  if (message.private_replied) actions.append(el("span", { class: "msg-flag" }, icon("lock"), t("Answered privately")));
   return actions;
 }
 
 function labels(message) {
   const found = [];
   if (message.data?.forwarded) {
-    found.push(message.data.forwarded === "frequently" ? "Forwarded many times" : "Forwarded");
+    found.push(message.data.forwarded === "frequently" ? t("Forwarded many times") : t("Forwarded"));
   }
   if (message.type === "interactive") {
     found.push(INTERACTIVE_LABELS[message.data?.interactive_type] || TYPE_LABELS.interactive);
   } else if (TYPE_LABELS[message.type]) {
     found.push(TYPE_LABELS[message.type]);
   }
-  if (message.data?.referral) found.push("From an ad");
+  if (message.data?.referral) found.push(t("From an ad"));
   if (MODE_LABELS[message.mode]) found.push(MODE_LABELS[message.mode]);
-  if (message.hidden) found.push("Hidden");
+  if (message.hidden) found.push(t("Hidden"));
   return found.map((text) => el("span", { class: "msg-label" }, text));
 }
 
 function renderQuote(quoted) {
-  if (!quoted) return el("div", { class: "quote" }, "Reply to an earlier message");
-  const who = quoted.direction === "out" ? quoted.author?.name || "Agent" : quoted.author?.name || "Customer";
+  if (!quoted) return el("div", { class: "quote" }, t("Reply to an earlier message"));
+  const who = quoted.direction === "out" ? quoted.author?.name || t("Agent") : quoted.author?.name || t("Customer");
   return el("div", { class: "quote" }, el("strong", { dir: "auto" }, who), autoText("span", messageSummary(quoted)));
 }
 
@@ -144,7 +145,7 @@ function renderContent(message, context) {
 function renderAttachment(message, attachment, context) {
   if (attachment.state === "pending") {
     return el("div", { class: "attachment attachment-pending", role: "status" },
-      icon("file"), el("span", {}, "downloading…"),
+      icon("file"), el("span", {}, t("downloading…")),
       attachment.filename ? autoText("span", attachment.filename, "attachment-name") : null);
   }
   if (attachment.state === "failed" || !attachment.url) {
@@ -153,7 +154,7 @@ function renderAttachment(message, attachment, context) {
   if (message.type === "image" || message.type === "sticker") {
     const image = el("img", {
       src: attachment.url,
-      alt: attachment.filename || (message.type === "sticker" ? "Sticker" : "Image"),
+      alt: attachment.filename || (message.type === "sticker" ? t("Sticker") : t("Image")),
       class: message.type === "sticker" ? "sticker" : "photo",
       loading: "lazy",
     });
@@ -170,7 +171,7 @@ function renderAttachment(message, attachment, context) {
 }
 
 function renderFailedAttachment(attachment, context) {
-  const retry = el("button", { type: "button", class: "button-small" }, icon("retry"), "Retry");
+  const retry = el("button", { type: "button", class: "button-small" }, icon("retry"), t("Retry"));
   retry.addEventListener("click", () => {
     retry.disabled = true;
     context.onRetry?.(attachment);
@@ -178,13 +179,15 @@ function renderFailedAttachment(attachment, context) {
   const canRetry = context.canRetry !== false;
   return el("div", { class: "attachment attachment-failed", role: "alert" },
     el("span", { class: "attachment-failed-title" }, icon("alert"),
-      attachment.filename ? autoText("strong", attachment.filename, "attachment-name") : "File not downloaded"),
-    el("span", {}, attachment.filename ? "File not downloaded: " : "", attachment.error || "unknown error"),
+      attachment.filename ? autoText("strong", attachment.filename, "attachment-name") : t("File not downloaded")),
+    el("span", {}, attachment.filename
+      ? t("File not downloaded: {reason}", { reason: attachment.error || t("unknown error") })
+      : attachment.error || t("unknown error")),
     canRetry ? retry : null);
 }
 
 function renderDocument(attachment) {
-  const name = attachment.filename || "Document";
+  const name = attachment.filename || t("Document");
   const extension = (name.includes(".") ? name.split(".").pop() : attachment.mime_type?.split("/").pop() || "")
     .toUpperCase().slice(0, 8);
   return el("a", { class: "document", href: attachment.url, download: name },
@@ -205,23 +208,24 @@ function renderLocation(message) {
       target: "_blank",
       rel: "noopener noreferrer",
       class: "map-link",
-    }, "Open map")
+    }, t("Open map"))
     : null;
   return el("div", { class: "location" },
     el("span", { class: "location-icon" }, icon("pin")),
     el("div", {},
       name ? autoText("strong", name) : null,
       address ? autoText("div", address, "text-secondary") : null,
-      el("div", { class: "coords" }, known ? `${lat.toFixed(5)}, ${lon.toFixed(5)}` : "Position unknown"),
+      el("div", { class: "coords" }, known ? `${lat.toFixed(5)}, ${lon.toFixed(5)}` : t("Position unknown")),
       link));
 }
 
 function renderContacts(contacts) {
   return el("ul", { class: "contact-cards" }, contacts.map((contact) => {
     const name = contact.name?.formatted_name
-      || [contact.name?.first_name, contact.name?.last_name].filter(Boolean).join(" ") || "Contact";
+      || [contact.name?.first_name, contact.name?.last_name].filter(Boolean).join(" ") || t("Contact");
     const phones = (contact.phones || []).map((phone) =>
-      el("li", {}, el("span", { class: "contact-phone", dir: "ltr" }, phone.phone || phone.wa_id || ""),
+      el("li", {}, autoText("span", phone.phone || phone.wa_id || "", "contact-phone"),
+
         phone.type ? el("span", { class: "text-secondary" }, ` ${phone.type.toLowerCase()}`) : null));
     return el("li", { class: "contact-card" },
       el("span", { class: "contact-card-icon" }, icon("user")),
@@ -232,10 +236,10 @@ function renderContacts(contacts) {
 }
 
 function renderNotice(message) {
-  const title = message.type === "system" ? "Notice" : "Unsupported message";
+  const title = message.type === "system" ? t("Notice") : t("Unsupported message");
   const detail = message.type === "system"
     ? message.text
-    : message.error?.message || "This type of message cannot be shown here.";
+    : message.error?.message || t("This type of message cannot be shown here.");
   return el("div", { class: "notice" }, icon("alert"),
     el("span", {}, el("strong", {}, title), " ", autoText("span", detail || "")),
     el("time", { datetime: message.created_at, title: fullTime(message.created_at) }, clockTime(message.created_at)));
@@ -247,12 +251,12 @@ function renderMeta(message, history) {
     meta.append(autoText("span", message.author.name, "meta-author"));
   } else if (message.direction === "out" && message.author?.type === "external") {
     // Typed outside the service: in the Page's own inbox or the X app.
-    meta.append(el("span", { class: "meta-author meta-external", title: "Sent outside the inbox" },
-      message.author.name || "Outside the inbox"));
+    meta.append(el("span", { class: "meta-author meta-external", title: t("Sent outside the inbox"), dir: "auto" },
+      message.author.name || t("Outside the inbox")));
   }
   if (message.edited_at || history) {
     const edited = el("button", { type: "button", class: "meta-edited", "aria-expanded": "false",
-      title: editedTitle(message) }, "edited");
+      title: editedTitle(message) }, t("edited"));
     if (history) {
       edited.addEventListener("click", () => {
         history.hidden = !history.hidden;
@@ -270,8 +274,9 @@ function renderMeta(message, history) {
 }
 
 function editedTitle(message) {
-  const lines = [`Edited ${fullTime(message.edited_at)}`.trim()];
-  for (const version of message.history || []) lines.push(`Before: ${version.text ?? ""}`);
+  const lines = [message.edited_at ? t("Edited {when}", { when: fullTime(message.edited_at) }) : t("Edited")];
+  for (const version of message.history || []) lines.push(t("Before: {text}", { text: version.text ?? "" }));
+
   return lines.join("\n");
 }
 

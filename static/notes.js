@@ -2,14 +2,16 @@
 
 import { autoText, el, icon } from "./dom.js";
 import { clockTime, fullTime } from "./format.js";
+import { t } from "./i18n.js";
 
 /** A note's bubble: author, time, text with its @mentions highlighted. */
 export function renderNote(note) {
   return el("div", { class: "msg msg-note", dataset: { noteId: note.id }, role: "note",
-    "aria-label": `Private note by ${note.author?.name || "a colleague"}` },
+    "aria-label": note.author?.name ? t("Private note by {name}", { name: note.author.name }) : t("Private note by a colleague") },
   el("div", { class: "note-head" }, icon("lock"),
-    autoText("strong", note.author?.name || "A colleague", "note-author"),
-    el("span", { class: "note-label" }, "private note"),
+    autoText("strong", note.author?.name || t("A colleague"), "note-author"),
+    el("span", { class: "note-label" }, t("private note")),
+
     el("time", { class: "msg-time", datetime: note.created_at, title: fullTime(note.created_at) },
       clockTime(note.created_at))),
   noteText(note));

@@ -7,13 +7,16 @@ import { createComposer } from "./composer.js";
 import { ContactPanel } from "./contact-panel.js";
 import { channelBadge } from "./conversation-list.js";
 import { autoText, el, icon } from "./dom.js";
-import { contactHandle, contactName, dayKey, dayLabel, safeUrl } from "./format.js";
+import { contactHandle, contactName, dayKey, dayLabel, requestTypeName, safeUrl, statusName } from "./format.js";
+
+import { t } from "./i18n.js";
 import { STATUS_RANK, reactionsByTarget, renderMessage } from "./messages.js";
 import { renderNote } from "./notes.js";
 
 const ME = document.getElementById("app")?.dataset || {};
-const STICK_DISTANCE = 80;
-const LANGUAGE_NAMES = { fr: "Français", ar: "العربية", ary: "Darija", en: "English" }; // px from the bottom within which new messages keep the view scrolled down
+const STICK_DISTANCE = 80; // px from the bottom within which new messages keep the view scrolled down
+// The customer's language, named in itself (as the language picker does).
+const LANGUAGE_NAMES = { fr: "Français", ar: "العربية", ary: "Darija", en: "English" };
 
 function byTime(a, b) {
   const difference = new Date(a.created_at) - new Date(b.created_at);
@@ -42,7 +45,7 @@ export class ConversationPane {
     this.header = el("header", { class: "pane-header" });
     this.thread = el("div", { class: "pane-thread", hidden: true });
     this.history = el("div", { class: "history", role: "log", "aria-live": "polite", tabindex: "0",
-      "aria-label": "Messages" });
+      "aria-label": t("Messages") });
     this.composer = createComposer({
       send: (text, file, mode) => this.send(text, file, mode),
       canAttach: (mode) => !(this.conversation.channel === "facebook" && mode !== "direct"),
@@ -62,12 +65,12 @@ export class ConversationPane {
       },
     });
     this.composer.element.hidden = ME.userRole === "reviewer"; // reviewers read and approve; they never write
-    const close = el("button", { type: "button", class: "icon-button pane-close", title: "Close (Alt+W)",
-      "aria-label": "Close this conversation" }, icon("close"));
+    const close = el("button", { type: "button", class: "icon-button pane-close", title: t("Close (Alt+W)"),
+      "aria-label": t("Close this conversation") }, icon("close"));
     close.addEventListener("click", () => onClose(conversation.id));
     this.closeButton = close;
     this.contactButton = el("button", { type: "button", class: "button-quiet contact-toggle", "aria-expanded": "false",
-      title: "The contact: every channel, other conversations, merging" }, icon("user"), el("span", {}, "Contact"));
+      title: t("The contact: every channel, other conversations, merging") }, icon("user"), el("span", {}, t("Contact")));
     this.contactPanel = new ContactPanel({
       onOpenConversation,
       onClose: () => this.toggleContact(false),
@@ -108,19 +111,22 @@ export class ConversationPane {
     const conversation = this.conversation;
     const handle = contactHandle(conversation);
     const tags = [
-      el("span", { class: `pill pill-${conversation.status}` }, conversation.status),
-      conversation.case_number ? el("span", { class: "pill" }, `Case ${conversation.case_number}`) : null,
-      conversation.request_type ? el("span", { class: "pill" }, conversation.request_type) : null,
-      conversation.language ? el("span", { class: "pill pill-language", title: "The customer's language" },
+      el("span", { class: `pill pill-${conversation.status}` }, statusName(conversation.status)),
+      conversation.case_number
+        ? el("span", { class: "pill", dir: "auto" }, t("Case {number}", { number: conversation.case_number })) : null,
+      conversation.request_type ? el("span", { class: "pill" }, requestTypeName(conversation.request_type)) : null,
+      conversation.language ? el("span", { class: "pill pill-language", title: t("The customer's language") },
         LANGUAGE_NAMES[conversation.language] || conversation.language) : null,
-      conversation.assignee ? autoText("span", `Assigned to ${conversation.assignee.name}`, "pane-assignee") : null,
+      conversation.assignee
+        ? autoText("span", t("Assigned to {name}", { name: conversation.assignee.name }), "pane-assignee") : null,
     ];
     this.header.replaceChildren(
       channelBadge(conversation, "channel channel-large"),
       el("div", { class: "pane-title" },
         autoText("h2", contactName(conversation), "pane-name"),
         el("div", { class: "pane-details" },
-          handle ? el("span", { class: "pane-handle", dir: "ltr" }, handle) : null,
+          handle ? autoText("span", handle, "pane-handle") : null,
+
           conversation.account?.name ? autoText("span", conversation.account.name, "pane-account") : null,
           ...tags)),
       this.contactButton,
@@ -137,15 +143,16 @@ export class ConversationPane {
     const twitter = this.conversation.channel === "twitter";
     const url = safeUrl(thread.url);
     const handle = contactHandle(this.conversation);
-    const text = thread.text
-      || (twitter ? `Public mentions of the account${handle ? ` by @${handle}` : ""}` : "A post of the Page");
+    const mentions = handle ? t("Public mentions of the account by @{handle}", { handle })
+      : t("Public mentions of the account");
+    const text = thread.text || (twitter ? mentions : t("A post of the Page"));
     this.thread.replaceChildren(
       el("span", { class: "pane-thread-icon" }, icon(twitter ? "twitter" : "facebook")),
       el("div", { class: "pane-thread-body" },
-        el("span", { class: "pane-thread-label" }, twitter ? "Mentions" : "Post"),
+        el("span", { class: "pane-thread-label" }, twitter ? t("Mentions") : t("Post")),
         autoText("p", text, "pane-thread-text")),
       url ? el("a", { class: "pane-thread-link", href: url, target: "_blank", rel: "noopener noreferrer" },
-        icon("link"), twitter ? "Open on X" : "Open the post") : null);
+        icon("link"), twitter ? t("Open on X") : t("Open the post")) : null);
   }
 
   toggleContact(open = !this.contactPanel.isOpen()) {
@@ -156,7 +163,7 @@ export class ConversationPane {
 
   /** Fetch the whole history again (on open and after a reconnect). */
   async load() {
-    if (!this.messages.size) this.history.replaceChildren(el("p", { class: "history-note" }, "Loading…"));
+    if (!this.messages.size) this.history.replaceChildren(el("p", { class: "history-note" }, t("Loading…")));
     this.arrivedWhileLoading = [];
     try {
       const [{ items }, notes] = await Promise.all([
@@ -173,7 +180,7 @@ export class ConversationPane {
       this.scrollToEnd();
     } catch (error) {
       this.history.replaceChildren(el("p", { class: "history-note history-error", role: "alert" },
-        `The messages could not be loaded: ${error.message}`));
+        t("The messages could not be loaded: {reason}", { reason: error.message })));
     } finally {
       this.arrivedWhileLoading = null;
     }
@@ -224,7 +231,7 @@ export class ConversationPane {
       const changed = await post(`/api/v1/messages/${message.id}/hide`, { json: { hidden: !message.hidden } });
       this.upsert(changed);
     } catch (error) {
-      this.composer.showError(error instanceof ApiError ? error.message : "The comment could not be hidden.");
+      this.composer.showError(error instanceof ApiError ? error.message : t("The comment could not be hidden."));
       this.redrawInPlace(message, message);
     }
   }
@@ -246,13 +253,13 @@ export class ConversationPane {
       else nodes.push(message.type === "reaction" ? this.orphanReaction(message) : renderMessage(message,
         this.contextFor(message, reactions)));
     }
-    if (!nodes.length) nodes.push(el("p", { class: "history-note" }, "No messages yet."));
+    if (!nodes.length) nodes.push(el("p", { class: "history-note" }, t("No messages yet.")));
     this.history.replaceChildren(...nodes);
     this.composer.setTarget(this.target());
   }
 
   orphanReaction(message) {
-    const text = message.text ? `Reacted ${message.text} to an earlier message` : "Removed a reaction";
+    const text = message.text ? t("Reacted {emoji} to an earlier message", { emoji: message.text }) : t("Removed a reaction");
     return el("div", { class: "msg msg-event", dataset: { messageId: message.id, type: "reaction" } }, text);
   }
 
@@ -337,7 +344,8 @@ export class ConversationPane {
       await post(`/api/v1/attachments/${attachment.id}/retry`);
       this.setAttachmentState(attachment.id, "pending");
     } catch (error) {
-      const failure = error instanceof ApiError ? error.message : "The file could not be asked for again.";
+      const failure = error instanceof ApiError ? error.message : t("The file could not be asked for again.");
+
       this.setAttachmentState(attachment.id, "failed", failure);
     }
   }

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -276,14 +277,29 @@ def context(browser, service):
     context.close()
 
 
-def login(page, email: str = AGENT_EMAIL, password: str = AGENT_PASSWORD) -> None:
-    """Log in through the form and wait for the inbox to be live."""
+def login(page, email: str = AGENT_EMAIL, password: str = AGENT_PASSWORD, language: str = "en") -> None:
+    """Log in through the form, make `language` the user's UI language, and wait for the inbox to be live.
+
+    The browser tests read English labels: every user they log in gets English as a saved preference (the UI's
+    default is French), whatever an earlier test chose for the same user."""
     page.goto("/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+    prefer_language(page, language)
     page.wait_for_selector("#connection[data-state=live]")
+
+
+def prefer_language(page, language: str) -> None:
+    """Save the logged-in user's UI language, as the settings popover does, and reload the page if it changes."""
+    token = page.get_attribute('meta[name="csrf-token"]', "content")
+    answer = page.request.put(
+        urljoin(page.url, "/api/v1/me/preferences"), data={"language": language}, headers={"X-CSRFToken": token}
+    )
+    assert answer.ok, answer.text()
+    if page.get_attribute("html", "lang") != language:
+        page.reload()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def test_an_agent_qualifies_a_claim_and_resolves_it(agent, service):
     expect(bar.locator(".case-timeline")).to_contain_text("Case opened")
     expect(bar.locator(".case-timeline")).to_contain_text("Qualified")
     expect(bar.locator(".case-box")).not_to_contain_text("null")
-    expect(pane.locator(".pane-header")).to_contain_text("claim")
+    expect(pane.locator(".pane-header")).to_contain_text("Claim")  # the request type by its name
 
     bar.get_by_role("button", name="Resolve").click()
     expect(pane.locator(".pane-header .pill-resolved")).to_be_visible()

@@ -119,6 +119,6 @@ def test_an_agent_links_the_contact_to_the_directory_and_sees_the_history(agent,
     page.once("dialog", lambda dialog: dialog.accept())
     result.get_by_role("button", name="Link").click()
     expect(panel.locator(".directory-entry")).to_contain_text("Salé")
-    expect(panel.locator(".contact-history")).to_contain_text("cil")
+    expect(panel.locator(".contact-history")).to_contain_text("CIL:")
     expect(panel.locator(".contact-history")).to_contain_text(cil)
     assert agent.page_errors == [] and agent.csp_problems() == []
