@@ -13,6 +13,7 @@ All due times are in business time (inbox/business_time.py) and live in the data
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -22,6 +23,7 @@ from inbox.calendars import calendar_for, first_response_minutes
 from inbox.db import insert_ignoring_conflicts, session, utcnow
 from inbox.models import Case, Conversation, Message, SlaWarning
 
+log = logging.getLogger(__name__)
 STATES = ("met", "running", "at_risk", "breached")  # from best to worst
 TIMERS = ("first_response", "next_response", "answer")
 
@@ -216,8 +218,23 @@ def sweep() -> None:
         session().commit()
         for payload, rooms in announcements:
             realtime.emit_to("sla.warning", payload, rooms)
+        if announcements:
+            realtime.board_changed("sla.warning")
+        detect_anomalies()
     finally:
         schedule_sweep()
+
+
+def detect_anomalies() -> None:
+    """Record the anomalies the data shows (inbox/supervision.py); a failure there never stops the warnings."""
+    from inbox import supervision
+
+    try:
+        supervision.detect()
+        session().commit()
+    except Exception:
+        session().rollback()
+        log.exception("anomaly detection failed; the next sweep tries again")
 
 
 def schedule_sweep(delay: int = SWEEP_SECONDS) -> None:
