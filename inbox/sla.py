@@ -95,36 +95,41 @@ def _timer_state(due: datetime | None, done: datetime | None, now: datetime, mar
     return "at_risk" if now >= due - margin else "running"
 
 
+def _due_and_done(conversation: Conversation) -> dict[str, tuple[datetime | None, datetime | None]]:
+    """Each timer's due time and when what it waits for was done (None: not yet)."""
+    resolved = conversation.resolved_at if conversation.status == "resolved" else None
+    waiting_done = conversation.answered_at or resolved
+    claim = _claim(conversation)
+    return {
+        "first_response": (conversation.first_response_due_at, conversation.first_response_at or resolved),
+        "next_response": (conversation.next_response_due_at, waiting_done),
+        "answer": (claim.answer_due_at, claim.answered_at or claim.closed_at)
+        if claim
+        else (conversation.answer_due_at, waiting_done),
+    }
+
+
 def timers(conversation: Conversation, now: datetime | None = None) -> dict[str, str | None]:
     """Each timer's state now: running, at_risk, met, breached, or None when it does not apply."""
     now = now or utcnow()
     margin = timedelta(minutes=current_app.config["SLA_AT_RISK_MINUTES"])
-    resolved = conversation.resolved_at if conversation.status == "resolved" else None
-    waiting_done = conversation.answered_at or resolved
-    claim = _claim(conversation)
-    answer = (
-        _timer_state(claim.answer_due_at, claim.answered_at or claim.closed_at, now, margin)
-        if claim
-        else _timer_state(conversation.answer_due_at, waiting_done, now, margin)
-    )
-    return {
-        "first_response": _timer_state(
-            conversation.first_response_due_at, conversation.first_response_at or resolved, now, margin
-        ),
-        "next_response": _timer_state(conversation.next_response_due_at, waiting_done, now, margin),
-        "answer": answer,
-    }
+    return {name: _timer_state(due, done, now, margin) for name, (due, done) in _due_and_done(conversation).items()}
 
 
 def sla_json(conversation: Conversation, now: datetime | None = None) -> dict:
-    """The conversation's due times and its worst current state, as the API shows them."""
-    states = [s for s in timers(conversation, now).values() if s]
-    claim = _claim(conversation)
+    """The conversation's due times and its worst current state, as the API shows them; `due_at` is the
+    soonest due time still waited for (what a countdown shows), `timers` each timer's state."""
+    states = timers(conversation, now)
+    found = [s for s in states.values() if s]
+    rows = _due_and_done(conversation)
+    waited = [due for due, done in rows.values() if due is not None and done is None]
     return {
         "first_response_due_at": _iso(conversation.first_response_due_at),
         "next_response_due_at": _iso(conversation.next_response_due_at),
-        "answer_due_at": _iso(claim.answer_due_at if claim else conversation.answer_due_at),
-        "state": max(states, key=STATES.index) if states else None,
+        "answer_due_at": _iso(rows["answer"][0]),
+        "state": max(found, key=STATES.index) if found else None,
+        "due_at": _iso(min(waited)) if waited else None,
+        "timers": states,
     }
 
 

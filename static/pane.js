@@ -6,6 +6,7 @@ import { AssignmentBar } from "./assignment.js";
 import { createComposer } from "./composer.js";
 import { ContactPanel } from "./contact-panel.js";
 import { channelBadge } from "./conversation-list.js";
+import { slaCountdown } from "./countdown.js";
 import { autoText, el, icon } from "./dom.js";
 import { contactHandle, contactName, dayKey, dayLabel, safeUrl } from "./format.js";
 import { STATUS_RANK, reactionsByTarget, renderMessage } from "./messages.js";
@@ -104,6 +105,7 @@ export class ConversationPane {
     const handle = contactHandle(conversation);
     const tags = [
       el("span", { class: `pill pill-${conversation.status}` }, conversation.status),
+      conversation.status !== "resolved" ? slaCountdown(conversation.sla, "countdown pane-countdown") : null,
       conversation.case_number ? el("span", { class: "pill" }, `Case ${conversation.case_number}`) : null,
       conversation.request_type ? el("span", { class: "pill" }, conversation.request_type) : null,
       conversation.language ? el("span", { class: "pill pill-language", title: "The customer's language" },

@@ -322,3 +322,46 @@ def test_the_anomaly_log_is_exported_as_csv_and_xlsx(app, client, users, scripte
     assert [[cell.value for cell in row][:2] for row in sheet.iter_rows(min_row=2)] == [
         [int(r[0]), r[1]] for r in rows[1:]
     ]
+
+
+# ---------------------------------------------------------------- the pages
+
+
+def test_the_board_page_is_for_supervisors_and_admins_and_linked_from_their_inbox(app, users):
+    from tests.inbox.test_directory import login
+
+    anonymous = app.test_client()
+    assert anonymous.get("/supervisor").status_code == 302
+    for role, allowed in (("agent", False), ("supervisor", True), ("admin", True), ("marketing", False)):
+        browser = app.test_client()
+        login(browser, f"{role}@example.com")
+        page = browser.get("/supervisor?lang=en")
+        assert page.status_code == (200 if allowed else 403), role
+        inbox = browser.get("/?lang=en").get_data(as_text=True) if role != "marketing" else ""
+        assert ('href="/supervisor"' in inbox) == allowed, role
+        if allowed:
+            html = page.get_data(as_text=True)
+            assert "Supervision board" in html and 'src="/static/board.js"' in html
+            assert "<script>" not in html  # no inline script: the CSP forbids them
+            assert 'data-at-risk-minutes="5"' in html
+    french = app.test_client()
+    login(french, "supervisor@example.com")
+    assert "Tableau de supervision" in french.get("/supervisor").get_data(as_text=True)
+
+
+def test_the_sla_shows_the_due_time_a_countdown_counts_to(app, client, users, scripted_day):
+    from inbox import sla
+    from inbox.db import session
+    from inbox.models import Conversation
+
+    with app.app_context():
+        late_take, queued = (session().get(Conversation, scripted_day[i]) for i in (2, 6))
+        taken = sla.sla_json(late_take, NOW.astimezone(UTC))
+        waiting = sla.sla_json(queued, NOW.astimezone(UTC))
+        session().rollback()
+    # taken late: the first take is over (breached), the one-day answer was given: nothing to count to
+    assert (taken["state"], taken["due_at"]) == ("breached", None)
+    assert taken["timers"] == {"first_response": "breached", "next_response": None, "answer": "met"}
+    # waiting: the soonest due time still waited for is the first take's
+    assert waiting["due_at"] == waiting["first_response_due_at"] == local(13, 25).astimezone(UTC).isoformat()
+    assert waiting["state"] == "at_risk"
