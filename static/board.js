@@ -2,7 +2,7 @@
 // per hour slot. It refetches /api/v1/board when the server says the board changed (debounced), on reconnect
 // and every minute; a supervisor assigns or takes over a conversation from it.
 
-import { get, post } from "./api.js";
+import { get, post, request } from "./api.js";
 import { autoText, el } from "./dom.js";
 import { startCountdowns, countdown, duration } from "./countdown.js";
 import { t } from "./i18n.js";
@@ -25,6 +25,18 @@ const TEXT = {
   reconnecting: t("Reconnecting…"),
   offline: t("Live updates unavailable"),
   failed: t("The board could not be loaded; retrying."),
+  kinds: {
+    late_first_take: t("First take later than its target"),
+    late_answer: t("Answer later than one business day"),
+    late_claim: t("Claim answered after J+1"),
+    low_take_rate: t("Hour slot under 95% taken in time"),
+  },
+  noAnomalies: t("No anomaly this month."),
+  save: t("Save"),
+  saved: t("Saved"),
+  note: t("Supervisor note"),
+  inTime: (done, received) => t("{done} of {received} taken in time", { done, received }),
+  lateBy: (due, done) => (done ? t("due {due}, done {done}", { due, done }) : t("due {due}, not done", { due })),
 };
 const DEBOUNCE_MS = 400;
 const MAX_WAIT_MS = 2000;
@@ -41,7 +53,13 @@ const dom = {
   hours: document.querySelector("#board-hours tbody"),
   total: document.querySelector("#board-hours tfoot"),
   error: document.getElementById("board-error"),
+  month: document.getElementById("anomaly-month"),
+  anomalies: document.querySelector("#board-anomalies tbody"),
+  csv: document.getElementById("anomaly-csv"),
+  xlsx: document.getElementById("anomaly-xlsx"),
 };
+const EXPORT_URL = "/api/v1/anomalies/export";
+const stamp = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "short" });
 let agents = [];
 
 function percent(rate) {
@@ -125,8 +143,62 @@ async function refresh() {
     dom.error.hidden = true;
     dom.status.textContent = TEXT.updated(new Date(board.generated_at).toLocaleTimeString());
     root.dataset.loaded = "true";
+    loadAnomalies();
   } catch (error) {
     dom.error.textContent = error.status === 401 ? error.message : TEXT.failed;
+    dom.error.hidden = false;
+  }
+}
+
+function when(iso) {
+  return iso ? stamp.format(new Date(iso)) : "";
+}
+
+function details(anomaly) {
+  const data = anomaly.data || {};
+  if (anomaly.kind === "low_take_rate") return TEXT.inTime(data.taken_in_time, data.received);
+  return TEXT.lateBy(when(data.due_at), when(data.done_at));
+}
+
+function noteForm(anomaly) {
+  const input = el("input", { type: "text", value: anomaly.note || "", maxlength: 2000, "aria-label": TEXT.note });
+  const status = el("span", { class: "anomaly-saved", role: "status" });
+  const form = el("form", { class: "anomaly-note", dataset: { anomalyId: anomaly.id } }, input,
+    el("button", { type: "submit", class: "button-quiet" }, TEXT.save), status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const saved = await request(`/api/v1/anomalies/${anomaly.id}`, { method: "PATCH", json: { note: input.value || null } });
+      input.value = saved.note || "";
+      status.textContent = TEXT.saved;
+    } catch (error) {
+      status.textContent = error.message;
+    }
+  });
+  return form;
+}
+
+function renderAnomalies(items) {
+  dom.anomalies.replaceChildren(...(items.length ? items.map((anomaly) => el("tr", {
+    dataset: { anomalyId: anomaly.id, kind: anomaly.kind },
+  },
+  el("td", {}, el("time", { datetime: anomaly.occurred_at }, when(anomaly.occurred_at))),
+  el("td", {}, TEXT.kinds[anomaly.kind] || anomaly.kind),
+  el("td", { class: "num" }, anomaly.conversation_id ? `#${anomaly.conversation_id}` : "–"),
+  el("td", {}, details(anomaly)),
+  el("td", {}, noteForm(anomaly)))) : [emptyRow(5, TEXT.noAnomalies)]));
+}
+
+async function loadAnomalies() {
+  const month = dom.month.value;
+  if (!/^\d{4}-\d{2}$/.test(month)) return;
+  if (dom.anomalies.contains(document.activeElement)) return; // never redraw under a note being written
+  dom.csv.href = `${EXPORT_URL}?month=${month}`;
+  dom.xlsx.href = `${EXPORT_URL}?month=${month}&format=xlsx`;
+  try {
+    renderAnomalies((await get(`/api/v1/anomalies?month=${month}`)).items);
+  } catch (error) {
+    dom.error.textContent = error.message;
     dom.error.hidden = false;
   }
 }
@@ -177,6 +249,9 @@ function connect() {
   socket.on("board.changed", schedule);
 }
 
+const today = new Date();
+dom.month.value = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}`;
+dom.month.addEventListener("change", loadAnomalies);
 refresh();
 connect();
 startCountdowns();

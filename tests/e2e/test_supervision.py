@@ -1,6 +1,7 @@
 """A supervisor on the board sees a breach appear without a reload: a conversation's first-take due time is
 made to pass, the worker's commitments sweep warns, the board refetches on board.changed; then the
-supervisor takes the conversation over from the board and sees it held, still without a reload."""
+supervisor takes the conversation over from the board, sees it held, and notes the anomaly it left in the
+month's log, still without a reload."""
 
 from __future__ import annotations
 
@@ -69,18 +70,24 @@ def test_a_supervisor_sees_a_breach_appear_on_the_board_and_takes_over(service, 
 
         number, customer = unique_phone(), f"Youssef {secrets.token_hex(2)}"
         message = {"from": number, "id": f"wamid.e2e-{secrets.token_hex(8)}", "timestamp": str(int(time.time()))}
-        service.post_webhook(
-            {
-                "contacts": [{"profile": {"name": customer}, "wa_id": number}],
-                "messages": [{**message, "type": "text", "text": {"body": "Compteur bloqué"}}],
-            }
-        )
-        conversation_id = _conversation_of(service, admin, number)
+        with page.expect_response("**/api/v1/board"):  # the arrival changes the board: it refetches
+            service.post_webhook(
+                {
+                    "contacts": [{"profile": {"name": customer}, "wa_id": number}],
+                    "messages": [{**message, "type": "text", "text": {"body": "Compteur bloqué"}}],
+                }
+            )
+            conversation_id = _conversation_of(service, admin, number)
+        page.wait_for_timeout(1000)  # past the page's debounce: what it shows now is the board after the arrival
         row = page.locator(f'#board-risk tr[data-conversation-id="{conversation_id}"]')
         expect(row).to_have_count(0)  # just arrived: within its commitments
 
         _make_overdue(service, conversation_id)
         expect(row).to_have_attribute("data-state", "breached", timeout=SWEEP_WAIT_MS)
+        timeline = requests.get(
+            f"{service.base_url}/api/v1/conversations/{conversation_id}/timeline", headers=admin, timeout=10
+        )
+        assert "sla_breached" in [event["kind"] for event in timeline.json()["items"]]  # the sweep told the page
         expect(row).to_contain_text(customer)
         expect(row.locator(".countdown")).to_have_attribute("data-state", "breached")
         before = row.locator(".countdown").text_content()
@@ -92,6 +99,21 @@ def test_a_supervisor_sees_a_breach_appear_on_the_board_and_takes_over(service, 
         expect(row).to_contain_text(name)
         held = requests.get(f"{service.base_url}/api/v1/conversations/{conversation_id}", headers=admin, timeout=10)
         assert held.json()["assignee"]["id"] == supervisor_id
+
+        # the late first take is in the month's anomaly log, where the supervisor notes why
+        anomaly = page.locator("#board-anomalies tr[data-kind=late_first_take]", has_text=f"#{conversation_id}")
+        expect(anomaly).to_be_visible()
+        anomaly.locator("input").fill("Pic d'appels après la coupure")
+        anomaly.locator("button[type=submit]").click()
+        expect(anomaly.locator(".anomaly-saved")).to_have_text("Saved")
+        month = datetime.now(UTC).strftime("%Y-%m")
+        log = requests.get(f"{service.base_url}/api/v1/anomalies", params={"month": month}, headers=admin, timeout=10)
+        [noted] = [a for a in log.json()["items"] if a["conversation_id"] == conversation_id]
+        assert (noted["kind"], noted["note"], noted["noted_by"]["id"]) == (
+            "late_first_take",
+            "Pic d'appels après la coupure",
+            supervisor_id,
+        )
         assert page.evaluate("window.__sameDocument") is True
         assert watched.page_errors == [] and watched.csp_problems() == []
     finally:
