@@ -118,3 +118,31 @@ def test_a_supervisor_sees_a_breach_appear_on_the_board_and_takes_over(service, 
         assert watched.page_errors == [] and watched.csp_problems() == []
     finally:
         context.close()
+
+
+def test_the_inbox_shows_a_countdown_to_the_nearest_due_time(service, agent):
+    page = agent.page
+    admin = _token(service, ADMIN_EMAIL, ADMIN_PASSWORD)
+    number, customer = unique_phone(), f"Nadia {secrets.token_hex(2)}"
+    message = {"from": number, "id": f"wamid.e2e-{secrets.token_hex(8)}", "timestamp": str(int(time.time()))}
+    service.post_webhook(
+        {
+            "contacts": [{"profile": {"name": customer}, "wa_id": number}],
+            "messages": [{**message, "type": "text", "text": {"body": "Facture erronée"}}],
+        }
+    )
+    conversation_id = _conversation_of(service, admin, number)
+    shown = requests.get(f"{service.base_url}/api/v1/conversations/{conversation_id}", headers=admin, timeout=10)
+    due = shown.json()["sla"]["due_at"]
+    assert due == shown.json()["sla"]["first_response_due_at"]
+    item = page.locator(".conv-item", has_text=customer)
+    expect(item.locator(".countdown")).to_have_attribute("data-due", due)  # arrived live, with its countdown
+    expect(item.locator(".countdown")).to_have_attribute("data-state", "running")
+    item.click()
+    pane = page.locator(".pane", has=page.locator(".pane-name", has_text=customer))
+    expect(pane.locator(".pane-header .countdown")).to_have_attribute("data-due", due)
+    text = pane.locator(".pane-header .countdown").text_content()
+    if ":" in text:  # within a day (in business hours): it ticks every second
+        page.wait_for_timeout(1500)
+        assert pane.locator(".pane-header .countdown").text_content() != text
+    assert agent.page_errors == [] and agent.csp_problems() == []
