@@ -28,6 +28,7 @@ from inbox.serializers import iso
 from inbox.sla import STATES, due_warnings
 
 TAKE_RATE_TARGET = 0.95
+AT_RISK_LIMIT = 100  # the board lists the worst ones; a page of thousands helps no supervisor
 OPENING_HOUR = 10  # the contract's opening: the board's hour slots start there unless a contact came earlier
 # How far back the periodic detection looks: past a worker's downtime, not the whole history on every run.
 DETECTION_DAYS = 3
@@ -230,13 +231,15 @@ def board(user: User, now: datetime | None = None) -> dict:
     today = now.astimezone(zone()).date()
     hours = hours_of(today, now, user)
     totals = slot_figures(contacts_received(local_day_bounds(today)[0], now, user))
+    risky = at_risk_now(user, now)
     return {
         "generated_at": iso(now),
         "day": today.isoformat(),
         "timezone": current_app.config["TIMEZONE"],
         "agents": agents_now(now),
         "queues": queues_now(user, now),
-        "at_risk": at_risk_now(user, now),
+        "at_risk": risky[:AT_RISK_LIMIT],
+        "at_risk_total": len(risky),
         "hours": hours,
         "today": totals,
     }

@@ -14,6 +14,7 @@ const TEXT = {
   generalQueue: t("General queue"),
   noAgents: t("No agents."),
   noRisk: t("Nothing at risk: every conversation is within its commitments."),
+  more: (shown, total) => t("The {shown} most urgent of {total} are listed.", { shown, total }),
   noHours: t("No contacts yet today."),
   unassigned: t("Unassigned"),
   assign: t("Assign"),
@@ -50,6 +51,7 @@ const dom = {
   agents: document.querySelector("#board-agents tbody"),
   queues: document.querySelector("#board-queues tbody"),
   risk: document.querySelector("#board-risk tbody"),
+  riskMore: document.getElementById("board-risk-more"),
   hours: document.querySelector("#board-hours tbody"),
   total: document.querySelector("#board-hours tfoot"),
   error: document.getElementById("board-error"),
@@ -105,7 +107,9 @@ function actions(row) {
   return el("td", { class: "board-actions" }, select, assign, takeOver);
 }
 
-function renderRisk(rows) {
+function renderRisk(rows, total) {
+  dom.riskMore.hidden = total <= rows.length;
+  dom.riskMore.textContent = TEXT.more(rows.length, total);
   dom.risk.replaceChildren(...(rows.length ? rows.map((row) => el("tr", {
     class: `risk-${row.state}`, dataset: { conversationId: row.conversation_id, state: row.state },
   },
@@ -138,7 +142,7 @@ async function refresh() {
     agents = board.agents;
     renderAgents(board.agents);
     renderQueues(board.queues);
-    renderRisk(board.at_risk);
+    renderRisk(board.at_risk, board.at_risk_total);
     renderHours(board.hours, board.today);
     dom.error.hidden = true;
     dom.status.textContent = TEXT.updated(new Date(board.generated_at).toLocaleTimeString());

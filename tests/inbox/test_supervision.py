@@ -125,6 +125,7 @@ def test_the_board_of_a_scripted_day(client, users, scripted_day):
     general = next(q for q in board["queues"] if q["team"]["id"] is None)
     assert (general["length"], general["longest_wait_seconds"]) == (1, 600)
     risky = [(r["conversation_id"], r["state"], r["timer"], r["due_at"]) for r in board["at_risk"]]
+    assert board["at_risk_total"] == 2
     never_taken, queued = scripted_day[3], scripted_day[6]
     assert risky == [
         (never_taken, "breached", "first_response", local(11, 10).astimezone(UTC).isoformat()),
@@ -140,6 +141,12 @@ def test_the_board_before_the_first_contact_and_on_the_next_day(client, users, s
     assert tuesday["day"] == "2026-12-08"
     assert [slot["slot"] for slot in tuesday["hours"]] == ["10:00"]
     assert tuesday["today"]["received"] == 0
+
+
+def test_the_board_lists_the_most_urgent_and_counts_them_all(client, users, scripted_day):
+    with mock.patch("inbox.supervision.AT_RISK_LIMIT", 1):
+        board = board_at(client, users, NOW).get_json()
+    assert [r["state"] for r in board["at_risk"]] == ["breached"] and board["at_risk_total"] == 2
 
 
 def test_the_board_is_for_supervisors_and_admins(client, users, scripted_day):
