@@ -18,7 +18,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from inbox.access import sees_everything, team_ids, visible_conversations
 from inbox.assignment import HELD_STATUSES, loads
@@ -105,14 +106,14 @@ def queues_now(user: User, now: datetime) -> list[dict]:
 
 def at_risk_now(user: User, now: datetime) -> list[dict]:
     """The conversations with a timer at risk or breached now, worst and soonest first."""
+
+    def urgency(found: tuple[str, str, datetime]) -> tuple[int, float]:
+        return STATES.index(found[0]), -found[2].timestamp()  # breached before at risk, then the soonest due
+
     worst: dict[int, tuple[str, str, datetime]] = {}
     for conversation_id, timer, level, due_at in due_warnings(now):
-        current = worst.get(conversation_id)
         candidate = (level, timer, due_at)
-        if current is None or (STATES.index(level), -due_at.timestamp()) > (
-            STATES.index(current[0]),
-            -current[2].timestamp(),
-        ):
+        if conversation_id not in worst or urgency(candidate) > urgency(worst[conversation_id]):
             worst[conversation_id] = candidate
     if not worst:
         return []
@@ -121,6 +122,7 @@ def at_risk_now(user: User, now: datetime) -> list[dict]:
         .join(Contact, Contact.id == Conversation.contact_id)
         .join(ChannelAccount, ChannelAccount.id == Conversation.account_id)
         .where(Conversation.id.in_(worst), visible_conversations(user))
+        .options(joinedload(Conversation.assignee), joinedload(Conversation.team))
     )
     rows = []
     for conversation, contact_name, channel in session().execute(query):
@@ -369,7 +371,7 @@ def anomalies_of(month: str, user: User, kind: str | None = None) -> list[Anomal
     query = (
         select(Anomaly)
         .outerjoin(Conversation, Conversation.id == Anomaly.conversation_id)
-        .where(Anomaly.month == month, or_(Anomaly.conversation_id.is_(None), and_(visible_conversations(user))))
+        .where(Anomaly.month == month, or_(Anomaly.conversation_id.is_(None), visible_conversations(user)))
         .order_by(Anomaly.occurred_at, Anomaly.id)
     )
     if kind:
