@@ -372,3 +372,36 @@ def test_the_sla_shows_the_due_time_a_countdown_counts_to(app, client, users, sc
     # waiting: the soonest due time still waited for is the first take's
     assert waiting["due_at"] == waiting["first_response_due_at"] == local(13, 25).astimezone(UTC).isoformat()
     assert waiting["state"] == "at_risk"
+
+
+def test_a_new_conversation_changes_the_board_once(app, users, post_webhook, whatsapp_account):
+    from inbox.realtime import socketio
+    from tests.conftest import fixture_bytes
+
+    supervisor = socketio.test_client(app, auth={"token": users.tokens["supervisor"]})
+    supervisor.get_received()
+    try:
+        assert post_webhook(fixture_bytes("whatsapp/text.json")).status_code == 200
+        changes = [e["args"][0] for e in supervisor.get_received() if e["name"] == "board.changed"]
+    finally:
+        supervisor.disconnect()
+    assert changes == [{"reason": "conversation.created"}]  # one per delivery, however many events it makes
+
+
+def test_a_team_supervisor_sees_their_teams_queues_and_conversations_only(app, client, db, users, scripted_day):
+    from inbox.models import Conversation, Team, User
+
+    ours, theirs = Team(name="Grands comptes"), Team(name="Agence Salé")
+    db.add_all([ours, theirs])
+    db.flush()
+    db.get(User, users.by_role["supervisor"].id).teams = [ours]
+    never_taken, queued = scripted_day[3], scripted_day[6]
+    db.get(Conversation, never_taken).team_id = theirs.id
+    db.get(Conversation, queued).team_id = ours.id
+    db.commit()
+    board = board_at(client, users, NOW).get_json()
+    assert [q["team"]["name"] for q in board["queues"]] == ["General queue", "Grands comptes"]
+    assert [r["conversation_id"] for r in board["at_risk"]] == [queued]
+    assert board["today"]["received"] == 6  # the other team's contact is not theirs to count
+    everything = board_at(client, users, NOW, "admin").get_json()
+    assert [r["conversation_id"] for r in everything["at_risk"]] == [never_taken, queued]
