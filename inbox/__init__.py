@@ -31,6 +31,7 @@ def create_app(config: Config | None = None) -> Flask:
         i18n,
         realtime,
         replies_api,
+        supervision_api,
         templates_api,
         web,
         webhooks,
@@ -66,6 +67,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(cases_api.bp)
     app.register_blueprint(assignment_api.bp)
     app.register_blueprint(directory_api.bp)
+    app.register_blueprint(supervision_api.bp)
     app.register_blueprint(templates_api.bp)
     app.register_blueprint(admin_web.bp)
     app.register_blueprint(webhooks.bp)
@@ -89,8 +91,18 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 # The JSON API's blueprints: a call without a session is answered 401 by the view, not refused by CSRF.
-API_BLUEPRINTS = ("api", "contacts", "workspace", "replies", "campaigns", "cases", "assignment", "directory",
-                  "platform_templates")
+API_BLUEPRINTS = (
+    "api",
+    "contacts",
+    "workspace",
+    "replies",
+    "campaigns",
+    "cases",
+    "assignment",
+    "directory",
+    "supervision",
+    "platform_templates",
+)
 
 
 class NoSessionOnWebhooks(SecureCookieSessionInterface):

@@ -18,6 +18,9 @@ ALL_ROOM = "conversations:all"
 GENERAL_ROOM = "conversations:general"
 CAMPAIGN_ROLES = ("marketing", "supervisor", "admin")
 CAMPAIGNS_ROOM = "campaigns"
+# The supervisor's board: who hears that it changed (the event carries no conversation, only a reason).
+BOARD_ROLES = ("supervisor", "admin")
+BOARD_ROOM = "board"
 
 
 def team_ids(user: User) -> list[int]:
@@ -68,6 +71,8 @@ def rooms_for(user: User) -> list[str]:
     rooms = [f"user:{user.id}"]
     if user.role in CAMPAIGN_ROLES:
         rooms.append(CAMPAIGNS_ROOM)
+    if user.role in BOARD_ROLES:
+        rooms.append(BOARD_ROOM)
     if user.role not in CONVERSATION_ROLES:
         return rooms
     rooms += supervisor_rooms(user)

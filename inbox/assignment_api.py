@@ -90,10 +90,10 @@ def team_json(team: Team) -> dict:
     }
 
 
-def _commit_and_publish(changes) -> None:
+def _commit_and_publish(changes, board: str | None = None) -> None:
     events = realtime.assignment_events(changes)
     session().commit()
-    realtime.publish(events)
+    realtime.publish(events, board=board)
 
 
 # ---------------------------------------------------------------- users
@@ -179,7 +179,7 @@ def update_user(user_id: int):
     session().flush()
     changes += assignment.fill_places()  # more room or new teams may let queued conversations through
     result = _user_json(user)
-    _commit_and_publish(changes)
+    _commit_and_publish(changes, board="user")
     return jsonify(result)
 
 
@@ -194,7 +194,7 @@ def set_availability():
     user = session().get(User, api_user().id)
     changes = assignment.set_availability(user, status)
     result = _user_json(user)
-    _commit_and_publish(changes)
+    _commit_and_publish(changes, board="availability")
     return jsonify(result)
 
 

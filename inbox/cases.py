@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import exists, or_, select, true, update
 
 from connectors.base import PRIVATE_REPLY
+from inbox import sla
 from inbox.access import sees_everything, team_ids, visible_conversations
 from inbox.catalogue import ref_json
 from inbox.db import insert_ignoring_conflicts, session, utcnow
@@ -155,6 +156,7 @@ def _copy_qualification(case: Case, conversation: Conversation) -> None:
     case.request_type = conversation.request_type
     case.family_id, case.nature_id = conversation.family_id, conversation.nature_id
     case.service_id = conversation.service_id
+    sla.claim_filed(case, conversation)
 
 
 def open_case(conversation: Conversation, user: User | None) -> Case:

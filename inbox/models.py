@@ -459,6 +459,8 @@ class Case(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A claim's answer is due by the end of the next business day after the customer filed it (J+1, CCTP).
+    answer_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     contact: Mapped[Contact] = relationship()
     family: Mapped[CatalogueItem | None] = relationship(foreign_keys=[family_id])
@@ -569,6 +571,32 @@ class SlaWarning(Base):
     level: Mapped[str] = mapped_column(String(10))  # at_risk, breached
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+ANOMALY_KINDS = ("late_answer", "late_claim", "late_first_take", "low_take_rate")
+
+
+class Anomaly(Base):
+    """A breach of the contract the data shows (CCTP article 9), recorded once under its key, annotated by
+    supervisors, listed per month."""
+
+    __tablename__ = "anomalies"
+    __table_args__ = (Index("ix_anomalies_month", "month", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What makes it one anomaly: kind and conversation and due time, or kind and hour slot.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM in TIMEZONE
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    data: Mapped[dict | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    noted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    noted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    noted_by: Mapped[User | None] = relationship()
 
 
 class CannedReply(Base):

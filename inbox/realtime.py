@@ -11,13 +11,15 @@ from socketio import RedisManager
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from inbox.access import GENERAL_ROOM, conversation_rooms, rooms_for
+from inbox.access import BOARD_ROOM, GENERAL_ROOM, conversation_rooms, rooms_for
 from inbox.db import session
 from inbox.models import Conversation, Message
 from inbox.serializers import conversation_json, message_json
 
 log = logging.getLogger(__name__)
 socketio = SocketIO()
+# What changes the supervisor's board: a new or changed conversation, an assignment, a commitment warning.
+BOARD_EVENTS = frozenset({"conversation.created", "conversation.updated", "conversation.assigned", "sla.warning"})
 
 
 def init_app(app) -> None:
@@ -79,6 +81,12 @@ def _message_payload(message: Message, conversation: Conversation) -> dict:
 def conversation_event(event: str, conversation: Conversation) -> None:
     """Announce conversation.created or conversation.updated."""
     _emit(event, _conversation_payload(conversation), conversation_rooms(conversation))
+    board_changed(event)
+
+
+def board_changed(reason: str) -> None:
+    """Tell supervisors' boards to refetch (board.changed, no content but a reason; pages debounce it)."""
+    _emit("board.changed", {"reason": reason}, [BOARD_ROOM])
 
 
 def message_event(event: str, message: Message, conversation: Conversation) -> None:
@@ -118,7 +126,6 @@ def case_event(case) -> None:
     payload = {"case_id": case.id, "case": case_ref(case)}
     session().commit()  # end the read before the emit
     _emit("case.updated", payload, sorted(rooms))
-
 
 
 def prepare(outcome) -> list[tuple[str, dict, list[str]]]:
@@ -178,10 +185,14 @@ def assignment_events(changes) -> list[tuple[str, dict, list[str]]]:
     return events
 
 
-def publish(events: list[tuple[str, dict, list[str]]]) -> None:
-    """Emit prepared events (after the commit that stored what they describe)."""
+def publish(events: list[tuple[str, dict, list[str]]], board: str | None = None) -> None:
+    """Emit prepared events (after the commit that stored what they describe), then one board.changed when
+    any of them changes the board (or `board` names another reason: an availability, a capacity)."""
     for event, payload, rooms in events:
         _emit(event, payload, rooms)
+    reason = next((event for event, _, _ in events if event in BOARD_EVENTS), board)
+    if reason:
+        board_changed(reason)
 
 
 def announce(outcome) -> None:

@@ -5,20 +5,25 @@ the warnings sent once when a due time comes near or passes.
   reply written by an agent that the platform accepted (automatic answers and menus do not count).
 - Next response: when the customer writes again after an agent's answer, the same rule for the next answer.
 - One-day answer: no wait longer than ANSWER_WITHIN_MINUTES business minutes (one business day).
+- A claim: its answer (the case answered or closed) is due by the end of the next business day after the
+  customer filed it (J+1, CCTP "délai de traitement fixé à 24h (j+1)"); it replaces the one-day answer of
+  the conversations on that case.
 All due times are in business time (inbox/business_time.py) and live in the database, so a restart loses none.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, exists, func, not_, select, update
 
 from inbox.calendars import calendar_for, first_response_minutes
 from inbox.db import insert_ignoring_conflicts, session, utcnow
-from inbox.models import Conversation, SlaWarning
+from inbox.models import Case, Conversation, Message, SlaWarning
 
+log = logging.getLogger(__name__)
 STATES = ("met", "running", "at_risk", "breached")  # from best to worst
 TIMERS = ("first_response", "next_response", "answer")
 
@@ -38,6 +43,25 @@ def customer_wrote(conversation: Conversation, sent_at: datetime) -> None:
             conversation.first_response_due_at = calendar.add_minutes(sent_at, minutes)
     else:
         conversation.next_response_due_at = calendar.add_minutes(sent_at, config["NEXT_RESPONSE_MINUTES"])
+
+
+def claim_filed(case: Case, conversation: Conversation) -> None:
+    """Give a claim its J+1 due time, once: the end of the next business day after the customer's first
+    message in the conversation it was opened from (the case's creation when there is none)."""
+    if case.request_type != "claim" or case.answer_due_at is not None:
+        return
+    first = session().scalar(
+        select(func.min(func.coalesce(Message.sent_at, Message.created_at))).where(
+            Message.conversation_id == conversation.id, Message.direction == "in"
+        )
+    )
+    filed = first or case.created_at or utcnow()
+    case.answer_due_at = calendar_for(conversation.account).end_of_business_day(filed, days_after=1)
+
+
+def _claim(conversation: Conversation) -> Case | None:
+    case = conversation.case
+    return case if case is not None and case.request_type == "claim" and case.answer_due_at else None
 
 
 def agent_answered(conversation_id: int, written_at: datetime) -> bool:
@@ -71,29 +95,41 @@ def _timer_state(due: datetime | None, done: datetime | None, now: datetime, mar
     return "at_risk" if now >= due - margin else "running"
 
 
+def _due_and_done(conversation: Conversation) -> dict[str, tuple[datetime | None, datetime | None]]:
+    """Each timer's due time and when what it waits for was done (None: not yet)."""
+    resolved = conversation.resolved_at if conversation.status == "resolved" else None
+    waiting_done = conversation.answered_at or resolved
+    claim = _claim(conversation)
+    return {
+        "first_response": (conversation.first_response_due_at, conversation.first_response_at or resolved),
+        "next_response": (conversation.next_response_due_at, waiting_done),
+        "answer": (claim.answer_due_at, claim.answered_at or claim.closed_at)
+        if claim
+        else (conversation.answer_due_at, waiting_done),
+    }
+
+
 def timers(conversation: Conversation, now: datetime | None = None) -> dict[str, str | None]:
     """Each timer's state now: running, at_risk, met, breached, or None when it does not apply."""
     now = now or utcnow()
     margin = timedelta(minutes=current_app.config["SLA_AT_RISK_MINUTES"])
-    resolved = conversation.resolved_at if conversation.status == "resolved" else None
-    waiting_done = conversation.answered_at or resolved
-    return {
-        "first_response": _timer_state(
-            conversation.first_response_due_at, conversation.first_response_at or resolved, now, margin
-        ),
-        "next_response": _timer_state(conversation.next_response_due_at, waiting_done, now, margin),
-        "answer": _timer_state(conversation.answer_due_at, waiting_done, now, margin),
-    }
+    return {name: _timer_state(due, done, now, margin) for name, (due, done) in _due_and_done(conversation).items()}
 
 
 def sla_json(conversation: Conversation, now: datetime | None = None) -> dict:
-    """The conversation's due times and its worst current state, as the API shows them."""
-    states = [s for s in timers(conversation, now).values() if s]
+    """The conversation's due times and its worst current state, as the API shows them; `due_at` is the
+    soonest due time still waited for (what a countdown shows), `timers` each timer's state."""
+    states = timers(conversation, now)
+    found = [s for s in states.values() if s]
+    rows = _due_and_done(conversation)
+    waited = [due for due, done in rows.values() if due is not None and done is None]
     return {
         "first_response_due_at": _iso(conversation.first_response_due_at),
         "next_response_due_at": _iso(conversation.next_response_due_at),
-        "answer_due_at": _iso(conversation.answer_due_at),
-        "state": max(states, key=STATES.index) if states else None,
+        "answer_due_at": _iso(rows["answer"][0]),
+        "state": max(found, key=STATES.index) if found else None,
+        "due_at": _iso(min(waited)) if waited else None,
+        "timers": states,
     }
 
 
@@ -110,6 +146,9 @@ _DUE_COLUMNS = {
 }
 
 
+_IS_CLAIM = and_(Case.id == Conversation.case_id, Case.request_type == "claim", Case.answer_due_at.is_not(None))
+
+
 def due_warnings(now: datetime | None = None) -> list[tuple[int, str, str, datetime]]:
     """(conversation id, timer, level, due) for every running timer at risk or breached now, sent or not."""
     now = now or utcnow()
@@ -119,8 +158,18 @@ def due_warnings(now: datetime | None = None) -> list[tuple[int, str, str, datet
         query = select(Conversation.id, due).where(
             Conversation.status != "resolved", done.is_(None), due.is_not(None), due <= soon
         )
+        if timer == "answer":
+            query = query.where(not_(exists().where(_IS_CLAIM)))
         for conversation_id, due_at in session().execute(query):
             found.append((conversation_id, timer, "breached" if due_at <= now else "at_risk", due_at))
+    claims = (
+        select(Conversation.id, Case.answer_due_at)
+        .join(Case, Conversation.case_id == Case.id)
+        .where(_IS_CLAIM, Conversation.status != "resolved", Case.answered_at.is_(None), Case.closed_at.is_(None))
+        .where(Case.answer_due_at <= soon)
+    )
+    for conversation_id, due_at in session().execute(claims):
+        found.append((conversation_id, "answer", "breached" if due_at <= now else "at_risk", due_at))
     return found
 
 
@@ -174,8 +223,23 @@ def sweep() -> None:
         session().commit()
         for payload, rooms in announcements:
             realtime.emit_to("sla.warning", payload, rooms)
+        if announcements:
+            realtime.board_changed("sla.warning")
+        detect_anomalies()
     finally:
         schedule_sweep()
+
+
+def detect_anomalies() -> None:
+    """Record the anomalies the data shows (inbox/supervision.py); a failure there never stops the warnings."""
+    from inbox import supervision
+
+    try:
+        supervision.detect()
+        session().commit()
+    except Exception:
+        session().rollback()
+        log.exception("anomaly detection failed; the next sweep tries again")
 
 
 def schedule_sweep(delay: int = SWEEP_SECONDS) -> None:

@@ -66,6 +66,19 @@ def inbox():
     return render_template("web/inbox.html", user=current_user)
 
 
+@bp.get("/supervisor")
+@login_required
+def supervisor():
+    """The supervisor's board (supervisors and admins)."""
+    from inbox.access import BOARD_ROLES
+
+    if current_user.role not in BOARD_ROLES:
+        return ("Forbidden", 403)
+    return render_template(
+        "supervisor/board.html", user=current_user, at_risk_minutes=current_app.config["SLA_AT_RISK_MINUTES"]
+    )
+
+
 @bp.get("/media/<int:attachment_id>")
 @login_required
 def media(attachment_id: int):

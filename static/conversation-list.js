@@ -1,6 +1,7 @@
 // The conversation list: newest activity first, unread badges, channel marks, arrow-key navigation.
 
 import { autoText, el, icon } from "./dom.js";
+import { slaCountdown } from "./countdown.js";
 import { contactHandle, contactName, fullTime, initials, shortTime, statusName } from "./format.js";
 import { t } from "./i18n.js";
 
@@ -66,6 +67,7 @@ function renderItem(conversation, { activeId, openIds }) {
         shortTime(conversation.last_message_at || conversation.created_at))),
     el("span", { class: "conv-line" },
       autoText("span", second.join(" · "), "conv-sub"),
+      conversation.status !== "resolved" ? slaCountdown(conversation.sla, "countdown conv-countdown") : null,
       conversation.status !== "open" ? el("span", { class: `pill pill-${conversation.status}` }, statusName(conversation.status)) : null,
       unread ? el("span", { class: "badge", "aria-label": t("{unread} unread", { unread }) }, unread > 99 ? "99+" : String(unread)) : null)));
 }

@@ -3,6 +3,7 @@
 import { ApiError, get, post } from "./api.js";
 import { mountServiceQueue } from "./cases.js";
 import { initAssignment } from "./assignment.js";
+import { startCountdowns } from "./countdown.js";
 import { bindListKeys, byActivity, channelBadge, renderConversationList } from "./conversation-list.js";
 import { autoText, el, icon } from "./dom.js";
 import { contactName } from "./format.js";
@@ -404,4 +405,5 @@ mountServiceQueue(document.querySelector(".sidebar"), openConversation);
 initAssignment({ openConversation, upsertConversation, reportError });
 refreshLayout();
 connectRealtime();
+startCountdowns();
 loadConversations();

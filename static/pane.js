@@ -6,9 +6,9 @@ import { AssignmentBar } from "./assignment.js";
 import { createComposer } from "./composer.js";
 import { ContactPanel } from "./contact-panel.js";
 import { channelBadge } from "./conversation-list.js";
+import { slaCountdown } from "./countdown.js";
 import { autoText, el, icon } from "./dom.js";
 import { contactHandle, contactName, dayKey, dayLabel, requestTypeName, safeUrl, statusName } from "./format.js";
-
 import { t } from "./i18n.js";
 import { STATUS_RANK, reactionsByTarget, renderMessage } from "./messages.js";
 import { renderNote } from "./notes.js";
@@ -112,6 +112,7 @@ export class ConversationPane {
     const handle = contactHandle(conversation);
     const tags = [
       el("span", { class: `pill pill-${conversation.status}` }, statusName(conversation.status)),
+      conversation.status !== "resolved" ? slaCountdown(conversation.sla, "countdown pane-countdown") : null,
       conversation.case_number
         ? el("span", { class: "pill", dir: "auto" }, t("Case {number}", { number: conversation.case_number })) : null,
       conversation.request_type ? el("span", { class: "pill" }, requestTypeName(conversation.request_type)) : null,

@@ -15,9 +15,14 @@ EVERYONE = set(ROLES)
 READ = {"agent", "supervisor", "admin", "reviewer"}
 WRITE = {"agent", "supervisor", "admin"}
 CAMPAIGNS = {"marketing", "admin"}
+SUPERVISION = {"supervisor", "admin"}
 
 # Who may call each route. A route missing here fails the test: adding a route means deciding its roles.
 EXPECTED = {
+    ("GET", "/api/v1/board"): SUPERVISION,
+    ("GET", "/api/v1/anomalies"): SUPERVISION,
+    ("PATCH", "/api/v1/anomalies/{anomaly_id}"): SUPERVISION,
+    ("GET", "/api/v1/anomalies/export"): SUPERVISION,
     ("GET", "/api/v1/me"): EVERYONE,
     ("GET", "/api/v1/conversations"): READ,
     ("GET", "/api/v1/conversations/{conversation_id}"): READ,

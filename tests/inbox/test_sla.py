@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import GRAPH, PHONE_NUMBER_ID, fixture_bytes, make_config
-from tests.inbox import test_sending
+from tests.inbox import test_cases, test_sending
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 graph = test_sending.graph
@@ -237,3 +237,69 @@ def test_the_sweep_warns_supervisors_and_the_assignee_live_and_once(app, db, use
     assert levels == {"supervisor": ["at_risk", "breached"], "assignee": ["at_risk"], "marketing": []}
     kinds = [e.kind for e in db.query(TimelineEvent).filter_by(conversation_id=conversation_id)]
     assert kinds.count("sla_at_risk") == 1 and kinds.count("sla_breached") == 1
+
+
+# ---------------------------------------------------------------- claims: answered by the end of J+1
+
+catalogue = test_cases.catalogue
+SATURDAY_EVENING = datetime(2026, 12, 5, 19, 55, tzinfo=CASABLANCA)  # open until 20:00
+MONDAY_NIGHT = datetime(2026, 12, 7, 20, 30, tzinfo=CASABLANCA)  # closed: the business day is Tuesday
+
+
+@pytest.mark.parametrize(
+    ("filed", "due"),
+    [
+        (SATURDAY_EVENING, datetime(2026, 12, 7, 20, 0, tzinfo=CASABLANCA)),  # J Saturday, J+1 Monday (Sunday shut)
+        (MONDAY_NIGHT, datetime(2026, 12, 9, 20, 0, tzinfo=CASABLANCA)),  # J Tuesday, J+1 Wednesday
+    ],
+)
+def test_a_claim_is_due_at_the_end_of_the_next_business_day_after_the_customer_filed_it(
+    app, client, users, post_webhook, whatsapp_account, catalogue, filed, due
+):
+    from inbox import sla
+    from inbox.db import session
+    from inbox.models import Case, Conversation
+
+    assert post_webhook(webhook_at(filed)).status_code == 200
+    [item] = test_cases.conversations(client, users)
+    assert item["sla"]["answer_due_at"] == datetime.fromisoformat(item["sla"]["answer_due_at"]).isoformat()
+    one_day = item["sla"]["answer_due_at"]
+    claimed = test_cases.claim(client, users, item, catalogue)
+    assert claimed["sla"]["answer_due_at"] == due.astimezone(UTC).isoformat() != one_day
+    case_id = claimed["case"]["id"]
+    with app.app_context():
+        conversation = session().get(Conversation, item["id"])
+        assert session().get(Case, case_id).answer_due_at == due  # stored, not computed on the fly
+        assert sla.timers(conversation, due - timedelta(minutes=30))["answer"] == "running"
+        assert sla.timers(conversation, due - timedelta(minutes=2))["answer"] == "at_risk"
+        assert sla.timers(conversation, due + timedelta(minutes=1))["answer"] == "breached"
+        late = [w for w in sla.due_warnings(due + timedelta(minutes=1)) if w[1] == "answer"]
+        assert late == [(item["id"], "answer", "breached", due)]  # the claim's due time, not the one-day one
+        session().rollback()
+    response = client.patch(f"/api/v1/cases/{case_id}", json={"state": "answered"}, headers=users.headers("agent"))
+    assert response.status_code == 200, response.get_json()
+    with app.app_context():
+        conversation = session().get(Conversation, item["id"])
+        expected = "met" if session().get(Case, case_id).answered_at <= due else "breached"
+        assert sla.timers(conversation, due + timedelta(days=3))["answer"] == expected
+        assert [w for w in sla.due_warnings(due + timedelta(days=3)) if w[1] == "answer"] == []
+        session().rollback()
+
+
+def test_requalifying_a_claim_keeps_its_first_due_time(
+    app, client, db, users, post_webhook, whatsapp_account, catalogue
+):
+    from inbox.models import Case
+
+    assert post_webhook(webhook_at(SATURDAY_EVENING)).status_code == 200
+    [item] = test_cases.conversations(client, users)
+    claimed = test_cases.claim(client, users, item, catalogue)
+    due = claimed["sla"]["answer_due_at"]
+    response = test_cases.patch(client, users, item["id"], nature=None)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["sla"]["answer_due_at"] == due
+    request = test_cases.patch(client, users, item["id"], request_type="request")
+    assert request.status_code == 200, request.get_json()
+    assert request.get_json()["sla"]["answer_due_at"] != due  # a request has the one-day answer again
+    assert db.get(Case, claimed["case"]["id"]).answer_due_at is not None
+    db.rollback()
