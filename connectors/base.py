@@ -102,6 +102,9 @@ class OutboundMessage:
     ref: str | None = None
     # A platform-approved template instead of a text: {"name", "language", "parameters": [text, ...]}.
     template: Mapping[str, Any] | None = None
+    # Choices to tap instead of a text (connectors with CHOICES only): {"body", "button", "options": [{"id",
+    # "title", "description"?}, ...]}; `button` labels the list that opens when there are too many for buttons.
+    choices: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,8 @@ class Connector:
     # Which account secret the GET handshake checks or signs with (X signs with the app secret).
     CHALLENGE_SECRET: str = "verify_token"
     REPLY_MODES: tuple[str, ...] = (DIRECT,)
+    # Whether the platform shows tappable choices (OutboundMessage.choices): self-service needs them.
+    CHOICES: bool = False
 
     # Each platform package's modules: webhook.py (challenge, verify, parse) and client.py (send,
     # fetch_media); the methods below hand over to them.

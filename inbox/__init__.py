@@ -28,6 +28,7 @@ def create_app(config: Config | None = None) -> Flask:
         db,
         directory_api,
         errors,
+        readings_api,
         realtime,
         replies_api,
         web,
@@ -63,6 +64,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(cases_api.bp)
     app.register_blueprint(assignment_api.bp)
     app.register_blueprint(directory_api.bp)
+    app.register_blueprint(readings_api.bp)
     app.register_blueprint(admin_web.bp)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
@@ -85,7 +87,17 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 # The JSON API's blueprints: a call without a session is answered 401 by the view, not refused by CSRF.
-API_BLUEPRINTS = ("api", "contacts", "workspace", "replies", "campaigns", "cases", "assignment", "directory")
+API_BLUEPRINTS = (
+    "api",
+    "contacts",
+    "workspace",
+    "replies",
+    "campaigns",
+    "cases",
+    "assignment",
+    "directory",
+    "readings",
+)
 
 
 class NoSessionOnWebhooks(SecureCookieSessionInterface):

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from campaigns import optout
 from connectors.base import InboundEvent
-from inbox import language, sla
+from inbox import language, selfservice, sla
 from inbox.cases import attach_follow_up
 from inbox.db import insert_ignoring_conflicts, session, utcnow
 from inbox.models import (
@@ -226,6 +226,8 @@ def _ingest_message(account: ChannelAccount, event: InboundEvent, outcome: Outco
     if conversation.id not in outcome.new_conversations:
         outcome.changed_conversations.append(conversation.id)
     _add_attachments(message_id, event, outcome)
+    is_new = conversation.id in outcome.new_conversations
+    selfservice.on_customer_message(conversation, db.get(Message, message_id), received_at, is_new, outcome)
 
 
 CAMPAIGN_REPLY_DAYS = 7  # a message this soon after a campaign reached the customer answers it

@@ -10,3 +10,4 @@ class WhatsAppConnector(Connector):
     client = client
     MAX_TEXT_LENGTH = 4096  # text.body limit (fixtures README C.1)
     MAX_CAPTION_LENGTH = 1024
+    CHOICES = True  # interactive reply buttons and lists
