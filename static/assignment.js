@@ -24,6 +24,9 @@ const KIND_LABELS = {
   transferred: "Transferred",
   taken_over: "Taken over",
   returned_to_queue: "Back to the queue",
+  prequalified: "Pre-qualified by the customer's menu choice",
+  routed: "Routed",
+  meter_reading: "Meter reading recorded",
 };
 
 function nameOf(id) {
@@ -36,7 +39,8 @@ function describe(event) {
   const data = event.data || {};
   const parts = [KIND_LABELS[event.kind] || event.kind.replaceAll("_", " ")];
   if (data.to) parts.push(`to ${nameOf(data.to)}`);
-  if (data.team && (event.kind === "transferred" || event.kind === "queued")) {
+  if (data.reading) parts.push(data.reading);
+  if (data.team && ["transferred", "queued", "routed"].includes(event.kind)) {
     parts.push(`(team ${people?.teams.find((t) => t.id === data.team)?.name || data.team})`);
   }
   if (event.actor) parts.push(`by ${event.actor.name}`);

@@ -425,3 +425,15 @@ def test_self_service_is_off_with_the_setting(client, users, db, whatsapp_accoun
     app.config["SELF_SERVICE"] = False
     Customer(post_webhook, run_jobs).text("Bonjour", at=CLOSED)
     assert graph.take() == []
+
+
+def test_a_stop_word_gets_its_confirmation_and_no_menu(client, users, db, customer, graph, app):
+    from campaigns.optout import seed_stop_words
+    from inbox.db import session
+
+    with app.app_context():
+        seed_stop_words()
+        session().commit()
+    customer.text("STOP")
+    assert [m["automatic"] for m in automatic(client, users)] == ["opt_stop"]
+    assert len(graph.take()) == 1
