@@ -279,7 +279,7 @@ def test_a_meter_reading_end_to_end_with_every_bad_answer(client, users, db, cus
 
 
 def test_a_linked_contact_is_recognised_and_an_unusual_index_confirmed(client, users, db, customer, graph):
-    from inbox.models import Contact, MeterReading
+    from inbox.models import Contact, MeterReading, SelfServiceState
 
     customer.text("Bonjour")
     graph.take()
@@ -293,6 +293,8 @@ def test_a_linked_contact_is_recognised_and_an_unusual_index_confirmed(client, u
     assert "contrat 20067890" in ask_meter["interactive"]["body"]["text"]  # no question about the contract
     customer.taps("meter:electricity")
     graph.take()
+    state = db.get(SelfServiceState, conversation_of(client, users)["id"])  # kept in the database, not in memory
+    assert (state.step, state.data["contract"], state.data["meter"]) == ("meter_index", "20067890", "electricity")
     customer.text("4500")  # 500 kWh in a day
     graph.take()
     customer.taps("index:confirm")
