@@ -3,9 +3,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench translations
 
-install: $(VENV)/.installed node_modules/.installed
+CATALOGUES := $(wildcard inbox/translations/*/LC_MESSAGES/messages.po)
+
+install: $(VENV)/.installed node_modules/.installed $(CATALOGUES:.po=.mo)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,6 +18,16 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+# The UI's translations are compiled from the .po files in the repo at install time.
+%.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -i $< -o $@
+
+# Gather the UI's English texts (templates, Python, scripts) and add the new ones to every language's .po.
+translations: install
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k t -o inbox/translations/messages.pot --omit-header .
+	$(VENV)/bin/pybabel -q update -i inbox/translations/messages.pot -d inbox/translations --no-fuzzy-matching
+	rm inbox/translations/messages.pot
 
 run: install
 	$(PY) -m inbox.launcher

@@ -28,6 +28,7 @@ def create_app(config: Config | None = None) -> Flask:
         db,
         directory_api,
         errors,
+        i18n,
         readings_api,
         realtime,
         replies_api,
@@ -50,6 +51,7 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app)
     broker.init_app(app)
     errors.init_app(app)
+    i18n.init_app(app)
     auth.login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -824,14 +824,14 @@ def x_view():
     """The phone's Direct Messages with the account, and the tweets between them (mentions and replies)."""
     phone_number = _phone_arg(request.args.get("phone"))
     tweets = _tweets()
-    mine = {t["id"] for t in tweets.values() if t.get("phone") == phone_number}
+    mine = {tw["id"] for tw in tweets.values() if tw.get("phone") == phone_number}
     # The account's replies to this customer's tweets, and to those replies, belong to the thread.
     thread = set(mine)
-    for tweet in sorted(tweets.values(), key=lambda t: t["at"]):
+    for tweet in sorted(tweets.values(), key=lambda tw: tw["at"]):
         if tweet.get("in_reply_to") in thread:
             thread.add(tweet["id"])
     shown = [{**tweets[i], "mine": i in mine} for i in thread]
-    shown.sort(key=lambda t: (t["at"], t["id"]))
+    shown.sort(key=lambda tw: (tw["at"], tw["id"]))
     account = {"id": SANDBOX_TWITTER_ID, "screen_name": X_ACCOUNT_HANDLE, "name": PAGE_NAME}
     me = {"id": x_user_of(phone_number), "screen_name": x_handle_of(phone_number)}
     return jsonify(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import text
 
@@ -46,7 +47,7 @@ def login():
             login_user(user)
             session().commit()
             return redirect(url_for("web.inbox"))
-        flash("Wrong e-mail or password.")
+        flash(gettext("Wrong e-mail or password."))
         return render_template("web/login.html"), 401
     return render_template("web/login.html")
 

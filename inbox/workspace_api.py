@@ -9,6 +9,7 @@ from inbox.access import CONVERSATION_ROLES, can_see, require_visible, visible_c
 from inbox.auth import api_user, require_roles
 from inbox.db import session, utcnow
 from inbox.errors import ApiError, get_or_404
+from inbox.i18n import UI_LANGUAGES
 from inbox.models import Conversation, Note, Notification, User
 from inbox.serializers import iso, user_json
 
@@ -18,8 +19,8 @@ NOTE_MAX_LENGTH = 5000
 MENTION_MAX = 20
 # The list's views: whose conversations an agent looks at.
 VIEWS = ("mine", "unassigned", "team", "all")
-PREFERENCES = {"desktop_notifications": bool, "sound": bool}
-DEFAULT_PREFERENCES = {"desktop_notifications": True, "sound": True}
+PREFERENCES = {"desktop_notifications": (True, False), "sound": (True, False), "language": UI_LANGUAGES}
+DEFAULT_PREFERENCES = {"desktop_notifications": True, "sound": True, "language": None}
 
 
 def _json_body() -> dict:
@@ -236,14 +237,16 @@ def get_preferences():
 @bp.put("/me/preferences")
 @require_roles(*CONVERSATION_ROLES, "marketing")
 def put_preferences():
-    """Change some of the caller's preferences (desktop notifications, sound)."""
+    """Change some of the caller's preferences (desktop notifications, sound, the UI's language)."""
     body = _json_body()
     unknown = sorted(set(body) - set(PREFERENCES))
     if unknown:
         raise ApiError(400, "bad_request", f"Unknown preferences: {', '.join(unknown)}.")
     for name, value in body.items():
-        if not isinstance(value, PREFERENCES[name]):
-            raise ApiError(400, "bad_request", f"{name} must be true or false.")
+        allowed = PREFERENCES[name]
+        if type(value) not in {type(choice) for choice in allowed} or value not in allowed:
+            choices = " or ".join(str(choice).lower() for choice in allowed)
+            raise ApiError(400, "bad_request", f"{name} must be {choices}.")
     user = session().get(User, api_user().id)
     user.preferences = {**(user.preferences or {}), **body}
     session().commit()

@@ -5,12 +5,13 @@
 import { get, post, request } from "./api.js";
 import { autoText, el } from "./dom.js";
 import { contactName } from "./format.js";
+import { t, uiLanguage } from "./i18n.js";
 
 const ME = document.getElementById("app")?.dataset || {};
 const MY_ID = Number(ME.userId);
 const MY_TEAMS = (ME.teamIds || "").split(",").filter(Boolean).map(Number);
 export const VIEWS = [
-  ["all", "All"], ["mine", "Mine"], ["unassigned", "Unassigned"], ["team", "Team"],
+  ["all", t("All")], ["mine", t("Mine")], ["unassigned", t("Unassigned")], ["team", t("Team")],
 ];
 
 /** Whether a conversation belongs in a view, for live updates (the server filters the pages it sends). */
@@ -49,7 +50,7 @@ export function createViews(container, onChange) {
         const badge = button.querySelector(".view-count");
         badge.textContent = unread ? String(unread) : String(open || "");
         badge.classList.toggle("has-unread", unread > 0);
-        button.title = `${open} open, ${unread} with unread messages`;
+        button.title = t("{open} open, {unread} with unread messages", { open, unread });
       }
     } catch {
       // counts are a convenience: the list itself reports errors
@@ -98,22 +99,26 @@ export function alertNewMessage(conversation, message, { looking, open }) {
   if (!conversation || message.direction !== "in" || conversation.assignee?.id !== MY_ID) return;
   if (looking && document.hasFocus()) return;
   if (preferences.sound) beep();
-  desktop(contactName(conversation), message.text || "New message", () => open(conversation.id));
+  desktop(contactName(conversation), message.text || t("New message"), () => open(conversation.id));
 }
 
-/** The settings popover: desktop notifications and sound, saved on the server for this user. */
+// Each language is named in itself.
+const UI_LANGUAGES = [["fr", "Français"], ["ar", "العربية"], ["en", "English"]];
+
+/** The settings popover: the UI's language, desktop notifications and sound, saved on the server for this user. */
 export function createSettings(button, panel) {
   const boxes = {};
   const draw = () => {
     panel.replaceChildren(...[
-      el("p", { class: "settings-title" }, "When a customer writes in a conversation I hold"),
-      ...[["desktop_notifications", "Show a desktop notification"], ["sound", "Play a sound"]].map(([name, label]) => {
+      languagePicker(),
+      el("p", { class: "settings-title" }, t("When a customer writes in a conversation I hold")),
+      ...[["desktop_notifications", t("Show a desktop notification")], ["sound", t("Play a sound")]].map(([name, label]) => {
         boxes[name] = el("input", { type: "checkbox", checked: Boolean(preferences[name]) });
         boxes[name].addEventListener("change", () => save(name, boxes[name].checked));
         return el("label", { class: "settings-row" }, boxes[name], label);
       }),
       "Notification" in window && Notification.permission === "denied"
-        ? el("p", { class: "settings-note" }, "The browser blocks notifications for this site; allow them in its settings.")
+        ? el("p", { class: "settings-note" }, t("The browser blocks notifications for this site; allow them in its settings."))
         : null,
     ].filter(Boolean));
   };
@@ -128,6 +133,19 @@ export function createSettings(button, panel) {
     }
     draw();
   };
+  const languagePicker = () => {
+    const picker = el("select", { id: "ui-language", "aria-label": t("Language") },
+      UI_LANGUAGES.map(([code, label]) => el("option", { value: code, lang: code, selected: code === uiLanguage() }, label)));
+    picker.addEventListener("change", async () => {
+      try {
+        await request("/api/v1/me/preferences", { method: "PUT", json: { language: picker.value } });
+        window.location.reload();  // the page's words and direction come from the server
+      } catch {
+        picker.value = uiLanguage();
+      }
+    });
+    return el("label", { class: "settings-row settings-language" }, t("Language"), " ", picker);
+  };
   button.addEventListener("click", () => {
     panel.hidden = !panel.hidden;
     button.setAttribute("aria-expanded", String(!panel.hidden));
@@ -138,7 +156,7 @@ export function createSettings(button, panel) {
 
 // ---- notifications ------------------------------------------------------------------------------------
 
-const KIND_LABELS = { mention: "mentioned you", case_handed_back: "handed a case back" };
+const KIND_LABELS = { mention: t("mentioned you"), case_handed_back: t("handed a case back") };
 
 /** The bell: unread count, the list, click to open the conversation. */
 export function createNotifications(button, panel, { openConversation }) {
@@ -150,7 +168,7 @@ export function createNotifications(button, panel, { openConversation }) {
   const drawBadge = () => {
     badge.hidden = unread === 0;
     badge.textContent = String(unread);
-    button.setAttribute("aria-label", `Notifications, ${unread} unread`);
+    button.setAttribute("aria-label", t("Notifications, {unread} unread", { unread }));
   };
   const open = async (notification) => {
     panel.hidden = true;
@@ -167,7 +185,7 @@ export function createNotifications(button, panel, { openConversation }) {
     if (notification.conversation_id) openConversation(notification.conversation_id);
   };
   const drawList = () => {
-    const readAll = el("button", { type: "button", class: "button-quiet" }, "Mark all read");
+    const readAll = el("button", { type: "button", class: "button-quiet" }, t("Mark all read"));
     readAll.addEventListener("click", async () => {
       await post("/api/v1/notifications/read-all");
       items.forEach((n) => { n.read_at = n.read_at || new Date().toISOString(); });
@@ -176,14 +194,14 @@ export function createNotifications(button, panel, { openConversation }) {
       drawList();
     });
     panel.replaceChildren(
-      el("div", { class: "notifications-head" }, el("strong", {}, "Notifications"), unread ? readAll : ""),
+      el("div", { class: "notifications-head" }, el("strong", {}, t("Notifications")), unread ? readAll : ""),
       items.length ? el("ul", { class: "notifications-list" }, ...items.map((n) => {
         const row = el("button", { type: "button", class: `notification${n.read_at ? "" : " is-unread"}` },
-          autoText("strong", n.data?.by || "A colleague"), ` ${KIND_LABELS[n.kind] || n.kind}`,
+          autoText("strong", n.data?.by || t("A colleague")), ` ${KIND_LABELS[n.kind] || n.kind}`,
           n.data?.text ? autoText("span", n.data.text, "notification-text") : null);
         row.addEventListener("click", () => open(n));
         return el("li", {}, row);
-      })) : el("p", { class: "settings-note" }, "Nothing yet."));
+      })) : el("p", { class: "settings-note" }, t("Nothing yet.")));
   };
   const load = async () => {
     try {
@@ -210,7 +228,7 @@ export function createNotifications(button, panel, { openConversation }) {
       drawBadge();
       if (!panel.hidden) drawList();
       if (preferences.sound) beep();
-      desktop(`${notification.data?.by || "A colleague"} ${KIND_LABELS[notification.kind] || ""}`.trim(),
+      desktop(`${notification.data?.by || t("A colleague")} ${KIND_LABELS[notification.kind] || ""}`.trim(),
         notification.data?.text || "", () => open(notification));
     },
     reload: load,

@@ -238,9 +238,10 @@ def test_preferences_default_change_and_refuse_nonsense(client, users):
     assert client.get("/api/v1/me/preferences", headers=headers(users)).get_json() == {
         "desktop_notifications": True,
         "sound": True,
+        "language": None,
     }
     changed = client.put("/api/v1/me/preferences", json={"sound": False}, headers=headers(users)).get_json()
-    assert changed == {"desktop_notifications": True, "sound": False}
+    assert changed == {"desktop_notifications": True, "sound": False, "language": None}
     assert client.get("/api/v1/me/preferences", headers=headers(users)).get_json()["sound"] is False
     assert client.get("/api/v1/me/preferences", headers=headers(users, "admin")).get_json()["sound"] is True
     assert_error(client.put("/api/v1/me/preferences", json={"sound": "no"}, headers=headers(users)), 400)
