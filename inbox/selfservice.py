@@ -16,6 +16,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from campaigns.optout import normalise
 from connectors import get_connector
 from inbox import timeline
 from inbox.business_time import Calendar, ClosedCalendar
@@ -46,7 +47,11 @@ QUALIFICATION = {
     "claim": ("claim", None, None, "Cellule de traitement des réclamations"),
     "meter": ("request", "Compteur", "Relève", "Service facturation"),
 }
-TEXT_TYPES = ("text", "interactive", "button")
+# The meter named in words instead of a tap (normalised: lower case, no accents).
+METER_WORDS = {
+    **dict.fromkeys(("eau", "water", "l eau", "الماء", "الما", "lma", "compteur d eau"), "water"),
+    **dict.fromkeys(("electricite", "electricity", "الكهرباء", "الضو", "dow", "daw"), "electricity"),
+}
 
 
 def enabled(account: ChannelAccount) -> bool:
@@ -231,7 +236,7 @@ class _Flow:
         self.say("ask_meter", self.text("ask_meter"), ["meter:water", "meter:electricity"])
 
     def kind_answer(self, message: Message, reply: str) -> None:
-        kind = reply.removeprefix("meter:")
+        kind = reply.removeprefix("meter:") if reply else METER_WORDS.get(normalise(message.text), "")
         if kind not in METER_KINDS:
             self.wrong("ask_meter", ["meter:water", "meter:electricity"])
             return

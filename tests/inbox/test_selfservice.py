@@ -291,8 +291,8 @@ def test_a_linked_contact_is_recognised_and_an_unusual_index_confirmed(client, u
     customer.taps("menu:meter")
     (ask_meter,) = graph.take()
     assert "contrat 20067890" in ask_meter["interactive"]["body"]["text"]  # no question about the contract
-    customer.taps("meter:electricity")
-    graph.take()
+    customer.text("Électricité")  # typed instead of tapped
+    assert "chiffres uniquement" in graph.take()[0]["text"]["body"]
     state = db.get(SelfServiceState, conversation_of(client, users)["id"])  # kept in the database, not in memory
     assert (state.step, state.data["contract"], state.data["meter"]) == ("meter_index", "20067890", "electricity")
     customer.text("4500")  # 500 kWh in a day
