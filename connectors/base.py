@@ -102,6 +102,9 @@ class OutboundMessage:
     ref: str | None = None
     # A platform-approved template instead of a text: {"name", "language", "parameters": [text, ...]}.
     template: Mapping[str, Any] | None = None
+    # Choices to tap instead of a text (connectors with CHOICES only): {"body", "button", "options": [{"id",
+    # "title", "description"?}, ...]}; `button` labels the list that opens when there are too many for buttons.
+    choices: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,8 @@ class Connector:
     REPLY_MODES: tuple[str, ...] = (DIRECT,)
     # Whether the platform has approved templates, the only messages allowed once its reply window closes.
     SENDS_TEMPLATES: bool = False
+    # Whether the platform shows tappable choices (OutboundMessage.choices): self-service needs them.
+    CHOICES: bool = False
 
     # Each platform package's modules: webhook.py (challenge, verify, parse) and client.py (send,
     # fetch_media); the methods below hand over to them.

@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
         directory_api,
         errors,
         i18n,
+        readings_api,
         realtime,
         replies_api,
         supervision_api,
@@ -69,6 +70,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(directory_api.bp)
     app.register_blueprint(supervision_api.bp)
     app.register_blueprint(templates_api.bp)
+    app.register_blueprint(readings_api.bp)
     app.register_blueprint(admin_web.bp)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
@@ -102,6 +104,7 @@ API_BLUEPRINTS = (
     "directory",
     "supervision",
     "platform_templates",
+    "readings",
 )
 
 

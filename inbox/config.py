@@ -103,6 +103,9 @@ class Config:
         # inline: a webhook is parsed and ingested before its 200; deferred: the signed body is stored as
         # received and an RQ job ingests it (bench/README.md compares the two).
         self.INTAKE_MODE = env.get("INTAKE_MODE", "deferred").strip().lower()
+        # Self-service on channels that can show choices (WhatsApp): the menu, the meter-reading flow and the
+        # out-of-hours answer (inbox/selfservice.py). SELF_SERVICE=0 turns all three off.
+        self.SELF_SERVICE = _flag(env.get("SELF_SERVICE", "1"))
         self.TESTING = False
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from campaigns import optout
 from connectors.base import InboundEvent
-from inbox import language, sla
+from inbox import language, selfservice, sla
 from inbox.cases import attach_follow_up
 from inbox.db import insert_ignoring_conflicts, session, utcnow
 from inbox.models import (
@@ -221,11 +221,15 @@ def _ingest_message(account: ChannelAccount, event: InboundEvent, outcome: Outco
     _keep_language(conversation, detected, event.text)
     outcome.new_messages.append(message_id)
     _link_campaign(account, identity, conversation, received_at)
-    if event.type == "text" and conversation.thread_ref is None:
-        _opt_out_or_in(account, identity, conversation, event, outcome)
+    answered = event.type == "text" and conversation.thread_ref is None and _opt_out_or_in(
+        account, identity, conversation, event, outcome
+    )
     if conversation.id not in outcome.new_conversations:
         outcome.changed_conversations.append(conversation.id)
     _add_attachments(message_id, event, outcome)
+    if not answered:  # a stop word has its confirmation: no menu on top of it
+        is_new = conversation.id in outcome.new_conversations
+        selfservice.on_customer_message(conversation, db.get(Message, message_id), received_at, is_new, outcome)
 
 
 CAMPAIGN_REPLY_DAYS = 7  # a message this soon after a campaign reached the customer answers it
@@ -249,13 +253,13 @@ def _link_campaign(account, identity, conversation: Conversation, received_at) -
     )
 
 
-def _opt_out_or_in(account, identity, conversation: Conversation, event: InboundEvent, outcome: Outcome) -> None:
-    """A message that is only a stop (or start) word changes the sender's campaigns and is confirmed."""
+def _opt_out_or_in(account, identity, conversation: Conversation, event: InboundEvent, outcome: Outcome) -> bool:
+    """A message that is only a stop (or start) word changes the sender's campaigns and is confirmed; True if so."""
     action = optout.action_for(event.text)
     if action is None or not optout.apply(
         account.platform, identity.external_id, identity.contact_id, action, event.text
     ):
-        return
+        return False
     texts = optout.CONFIRMATIONS[action]
     reply = Message(
         conversation_id=conversation.id,
@@ -271,6 +275,7 @@ def _opt_out_or_in(account, identity, conversation: Conversation, event: Inbound
     session().flush()
     outcome.new_messages.append(reply.id)
     outcome.messages_to_send.append(reply.id)
+    return True
 
 
 def _insert_message(

@@ -692,3 +692,47 @@ class StopWord(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     word: Mapped[str] = mapped_column(String(100))  # normalised: lower case, no accents, single spaces
     action: Mapped[str] = mapped_column(String(10), default="stop")  # stop or start
+
+
+class SelfServiceState(Base):
+    """Where a conversation's self-service flow stands (inbox/selfservice.py): one row per conversation, so a
+    restart loses nothing."""
+
+    __tablename__ = "self_service_states"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    # menu, meter_contract, meter_kind, meter_index, meter_confirm, meter_photo; None: nothing asked.
+    step: Mapped[str | None] = mapped_column(String(20))
+    # What the flow has gathered so far (contract, meter, index) and how many wrong answers it took.
+    data: Mapped[dict | None] = mapped_column(JSON)
+    # The next opening the out-of-hours answer announced: one answer per closed period.
+    closed_notice_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An agent wrote: the flow says nothing more (the out-of-hours answer still goes).
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+METER_KINDS = ("water", "electricity")
+
+
+class MeterReading(Base):
+    """An index a customer sent through self-service, with its receipt number."""
+
+    __tablename__ = "meter_readings"
+    __table_args__ = (Index("ix_meter_readings_contract", "contract", "meter", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_number: Mapped[str] = mapped_column(String(40), unique=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    contract: Mapped[str] = mapped_column(String(40))
+    meter: Mapped[str] = mapped_column(String(20))  # water or electricity
+    index_value: Mapped[int] = mapped_column(BigInteger)
+    # The jump from the last reading was unusual and the customer confirmed it.
+    confirmed_unusual: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    photo_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    contact: Mapped[Contact] = relationship()

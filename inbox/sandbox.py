@@ -153,6 +153,16 @@ def _text_arg(form) -> str:
     return (form.get("text") or "").strip()
 
 
+def _reply_arg(form) -> dict | None:
+    """A tapped choice, as the Cloud API reports it: a button_reply or a list_reply with its id and title."""
+    reply_id = str(form.get("reply_id") or "").strip()
+    if not reply_id:
+        return None
+    kind = "list_reply" if form.get("reply_kind") == "list" else "button_reply"
+    title = str(form.get("reply_title") or "").strip()[:24] or reply_id
+    return {"type": kind, kind: {"id": reply_id[:200], "title": title}}
+
+
 # The customer's ids on each platform, derived from the phone number the phone plays.
 def psid_of(phone: str) -> str:
     """The customer's Messenger PSID (16 digits)."""
@@ -301,7 +311,10 @@ def customer_writes():
     phone_number = _phone_arg(form.get("phone"))
     text = _text_arg(form)
     message = {"from": phone_number, "id": _wamid(), "timestamp": str(int(time.time()))}
-    if "file" in request.files:
+    reply = _reply_arg(form)
+    if reply is not None:  # a tap on one of the service's buttons or list rows
+        message.update(type="interactive", interactive=reply)
+    elif "file" in request.files:
         message.update(_whatsapp_media(request.files["file"]))
         kind = message["type"]
         if text and kind != "audio":

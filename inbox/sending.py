@@ -42,6 +42,7 @@ def _outbound(message: Message, conversation: Conversation) -> OutboundMessage:
         mode=message.mode or DIRECT,
         last_inbound_at=conversation.last_inbound_at,
         ref=str(message.id),
+        choices=(message.data or {}).get("choices") if message.type == "interactive" else None,
     )
 
 

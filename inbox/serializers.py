@@ -126,6 +126,7 @@ def message_json(message: Message, contact: Contact | None = None) -> dict:
         author = {"type": "external", "name": message.author_label} if message.author_label else {"type": "system"}
     else:
         author = {"type": "contact", "id": contact.id if contact else None, "name": contact.name if contact else None}
+    automatic = (message.data or {}).get("automatic") if message.direction == "out" else None
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
@@ -148,4 +149,6 @@ def message_json(message: Message, contact: Contact | None = None) -> dict:
         "sent_at": iso(message.sent_at),
         "created_at": iso(message.created_at),
         "author": author,
+        # Sent by the service itself (a menu, the out-of-hours answer, an opt-out's confirmation): its kind.
+        "automatic": automatic if message.author_id is None else None,
     }

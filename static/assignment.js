@@ -26,6 +26,9 @@ const KIND_LABELS = {
   transferred: t("Transferred"),
   taken_over: t("Taken over"),
   returned_to_queue: t("Back to the queue"),
+  prequalified: t("Pre-qualified by the customer's menu choice"),
+  routed: t("Routed"),
+  meter_reading: t("Meter reading recorded"),
 };
 const AVAILABILITY_NAMES = { online: t("Online"), away: t("Away"), offline: t("Offline") };
 
@@ -40,7 +43,8 @@ function describe(event) {
   const data = event.data || {};
   const parts = [KIND_LABELS[event.kind] || event.kind.replaceAll("_", " ")];
   if (data.to) parts.push(t("to {name}", { name: nameOf(data.to) }));
-  if (data.team && (event.kind === "transferred" || event.kind === "queued")) {
+  if (data.reading) parts.push(data.reading);
+  if (data.team && ["transferred", "queued", "routed"].includes(event.kind)) {
     const team = people?.teams.find((found) => found.id === data.team)?.name || data.team;
     parts.push(t("(team {team})", { team }));
   }

@@ -25,6 +25,13 @@ const TYPE_LABELS = {
 };
 const MODE_LABELS = { public_reply: t("Public reply"), private_reply: t("Private reply") };
 const INTERACTIVE_LABELS = { button_reply: t("Button reply"), list_reply: t("List reply"), nfm_reply: t("Form reply") };
+// Messages the service sent by itself (message.automatic): never an agent's.
+const AUTOMATIC_TEXT = {
+  author: t("Automatic"),
+  title: t("Sent by the service itself, not by an agent"),
+  choices: t("Choices offered"),
+  reading: t("Meter reading"),
+};
 const MEDIA_TYPES = new Set(["image", "video", "audio", "document", "sticker"]);
 
 /** Outbound statuses in the order they move; a late event never moves a bubble backwards. */
@@ -59,6 +66,7 @@ export function renderMessage(message, context = {}) {
   const outbound = message.direction === "out";
   const classes = ["msg", outbound ? "msg-out" : "msg-in"];
   if (message.status === "failed") classes.push("msg-failed");
+  if (message.automatic) classes.push("msg-auto");
   if (message.removed_at) classes.push("msg-removed");
   if (message.hidden) classes.push("msg-hidden");
   if (context.isTarget) classes.push("is-target");
@@ -113,7 +121,11 @@ function labels(message) {
   if (message.data?.forwarded) {
     found.push(message.data.forwarded === "frequently" ? t("Forwarded many times") : t("Forwarded"));
   }
-  if (message.type === "interactive") {
+  if (message.automatic && message.data?.receipt_number) {
+    found.push(`${AUTOMATIC_TEXT.reading} ${message.data.receipt_number}`);
+  } else if (message.type === "interactive" && message.direction === "out") {
+    found.push(AUTOMATIC_TEXT.choices);
+  } else if (message.type === "interactive") {
     found.push(INTERACTIVE_LABELS[message.data?.interactive_type] || TYPE_LABELS.interactive);
   } else if (TYPE_LABELS[message.type]) {
     found.push(TYPE_LABELS[message.type]);
@@ -139,6 +151,10 @@ function renderContent(message, context) {
   if (message.type === "contacts") return [renderContacts(message.data?.contacts || [])];
   const parts = [autoText("p", message.text ?? "", "text")];
   if (message.data?.description) parts.push(autoText("p", message.data.description, "text-secondary"));
+  const options = message.direction === "out" ? message.data?.choices?.options : null;
+  if (Array.isArray(options)) {
+    parts.push(el("ul", { class: "msg-choices" }, options.map((option) => autoText("li", option.title ?? ""))));
+  }
   return parts;
 }
 
@@ -249,6 +265,9 @@ function renderMeta(message, history) {
   const meta = el("div", { class: "meta" });
   if (message.direction === "out" && message.author?.type === "user") {
     meta.append(autoText("span", message.author.name, "meta-author"));
+  } else if (message.direction === "out" && message.automatic) {
+    meta.append(el("span", { class: "meta-author meta-automatic", title: AUTOMATIC_TEXT.title },
+      icon("bolt"), AUTOMATIC_TEXT.author));
   } else if (message.direction === "out" && message.author?.type === "external") {
     // Typed outside the service: in the Page's own inbox or the X app.
     meta.append(el("span", { class: "meta-author meta-external", title: t("Sent outside the inbox"), dir: "auto" },

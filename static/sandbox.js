@@ -265,9 +265,26 @@ class WhatsAppView {
     if (kind === "template") {
       return [el("span", { class: "msg-label" }, "Template"), autoText("p", item.text || body.template?.name, "text")];
     }
-    if (kind === "interactive") return [autoText("p", body.interactive?.body?.text, "text")];
+    if (kind === "interactive") return [autoText("p", body.interactive?.body?.text, "text"), this.choices(body)];
     if (kind === "reaction") return [autoText("p", `Reacted ${body.reaction?.emoji || ""}`, "text")];
     return [el("p", { class: "text text-secondary" }, `[${kind || "message"}]`)];
+  }
+
+  /** The buttons or list rows of an interactive message, each a tap that answers the service. */
+  choices(body) {
+    const interactive = body.interactive || {};
+    const action = interactive.action || {};
+    const list = interactive.type === "list";
+    const options = list
+      ? (action.sections || []).flatMap((section) => section.rows || [])
+      : (action.buttons || []).map((button) => button.reply || {});
+    return el("div", { class: "phone-choices", role: "group" }, options.map((option) => {
+      const button = el("button", { type: "button", class: "phone-choice", title: option.description || "" },
+        autoText("span", option.title || option.id));
+      button.addEventListener("click", () => this.send(option.title || option.id, null,
+        { reply_id: option.id, reply_title: option.title || "", reply_kind: list ? "list" : "button" }));
+      return button;
+    }));
   }
 
   render() {
@@ -322,7 +339,7 @@ class WhatsAppView {
     }
   }
 
-  async send(text, file) {
+  async send(text, file, reply = null) {
     const message = {
       key: `own-${Date.now()}-${Math.random()}`, phone: phone(), text, at: Date.now() / 1000, state: "sending",
       file: file && { kind: kindOf(file.type), name: file.name, size: file.size, url: URL.createObjectURL(file) },
@@ -330,7 +347,8 @@ class WhatsAppView {
     this.own.push(message);
     this.render();
     try {
-      const answer = await post("/sandbox/api/messages", sendBody({ phone: phone(), name: customerName(), text }, file));
+      const fields = { phone: phone(), name: customerName(), text, ...(reply || {}) };
+      const answer = await post("/sandbox/api/messages", sendBody(fields, file));
       message.state = answer.webhook_status === 200 ? "sent" : "failed";
       if (answer.webhook_status !== 200) message.error = `The webhook answered ${answer.webhook_status}.`;
     } catch (error) {

@@ -101,6 +101,7 @@ def make_config(database_url, redis_url, media_dir, **overrides) -> Config:
         SEND_MAX_RETRIES=3,
         LOGIN_RATE_LIMIT="1000 per minute",
         TESTING=True,
+        SELF_SERVICE=False,  # the menu and automatic answers would add messages; tests/inbox/test_selfservice.py
         INTAKE_MODE="inline",  # route tests read back at once; tests/test_deferred_intake.py covers deferred
     )
     settings.update(overrides)

@@ -10,6 +10,7 @@ class WhatsAppConnector(Connector):
     client = client
     MAX_TEXT_LENGTH = 4096  # text.body limit (fixtures README C.1)
     MAX_CAPTION_LENGTH = 1024
+    CHOICES = True  # interactive reply buttons and lists
     SENDS_TEMPLATES = True
 
     def reply_refusal(self, last_inbound_at, now, mode=DIRECT):

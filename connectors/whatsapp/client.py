@@ -133,6 +133,8 @@ def _payload(message: OutboundMessage, media_id: str | None) -> dict:
         payload["context"] = {"message_id": message.reply_to}
     if message.template is not None:
         return {**payload, "type": "template", "template": _template(message.template)}
+    if message.choices is not None:
+        return {**payload, "type": "interactive", "interactive": interactive(message.choices)}
     if message.file is None:
         payload.update(type="text", text={"preview_url": False, "body": message.text or ""})
         return payload
@@ -153,6 +155,39 @@ def _template(template) -> dict:
     if parameters:
         body["components"] = [{"type": "body", "parameters": parameters}]
     return body
+
+
+# Limits of interactive messages (Cloud API reference, "Interactive reply buttons" and "Interactive list").
+MAX_BUTTONS, BUTTON_TITLE, LIST_ROWS, ROW_TITLE, ROW_DESCRIPTION, LIST_BUTTON, BODY = 3, 20, 10, 24, 72, 20, 1024
+
+
+def interactive(choices) -> dict:
+    """Reply buttons for up to three options, else a list behind a button; titles cut to Meta's limits."""
+    body = {"text": _cut(choices["body"], BODY)}
+    options = list(choices["options"])
+    if len(options) <= MAX_BUTTONS:
+        buttons = [
+            {"type": "reply", "reply": {"id": option["id"], "title": _cut(option["title"], BUTTON_TITLE)}}
+            for option in options
+        ]
+        return {"type": "button", "body": body, "action": {"buttons": buttons}}
+    rows = []
+    for option in options[:LIST_ROWS]:
+        row = {"id": option["id"], "title": _cut(option["title"], ROW_TITLE)}
+        if option.get("description"):
+            row["description"] = _cut(option["description"], ROW_DESCRIPTION)
+        rows.append(row)
+    button = _cut(choices.get("button") or "Menu", LIST_BUTTON)
+    return {"type": "list", "body": body, "action": {"button": button, "sections": [{"rows": rows}]}}
+
+
+def _cut(text, limit: int) -> str:
+    return str(text)[:limit].rstrip()
+
+
+def send_interactive(account: AccountSettings, to: str, choices, ref: str | None = None) -> SendResult:
+    """Send tappable choices (buttons or a list) to a number; raises SendError."""
+    return send(account, OutboundMessage(to=to, choices=choices, ref=ref))
 
 
 def _upload_media(client: heyoo.WhatsApp, file: OutboundFile) -> dict:

@@ -321,3 +321,70 @@ def test_download_failures(lookup, download, code, retryable, graph):
         client.fetch_media(ACCOUNT, "1")
     assert raised.value.code == code
     assert raised.value.retryable is retryable
+
+
+MENU = {
+    "body": "Que souhaitez-vous faire ?",
+    "button": "Choisir",
+    "options": [
+        {"id": "menu:information", "title": "Information", "description": "Une question sur nos services"},
+        {"id": "menu:claim", "title": "Réclamation"},
+        {"id": "menu:meter", "title": "Relevé de compteur"},
+        {"id": "menu:agent", "title": "Parler à un conseiller, tout de suite s'il vous plaît"},
+    ],
+}
+
+
+def test_four_choices_go_as_a_list_in_metas_documented_shape(graph):
+    graph.add(responses.POST, MESSAGES_URL, json=SEND_RESPONSE)
+
+    result = client.send_interactive(ACCOUNT, "212612345678", MENU)
+
+    assert result.external_id == WAMID
+    body = sent_json(graph.calls[0])
+    assert body["type"] == "interactive" and body["to"] == "212612345678"
+    assert body["interactive"] == {
+        "type": "list",
+        "body": {"text": "Que souhaitez-vous faire ?"},
+        "action": {
+            "button": "Choisir",
+            "sections": [
+                {
+                    "rows": [
+                        {
+                            "id": "menu:information",
+                            "title": "Information",
+                            "description": "Une question sur nos services",
+                        },
+                        {"id": "menu:claim", "title": "Réclamation"},
+                        {"id": "menu:meter", "title": "Relevé de compteur"},
+                        {"id": "menu:agent", "title": "Parler à un conseiller,"},  # cut to Meta's 24 characters
+                    ]
+                }
+            ],
+        },
+    }
+
+
+def test_up_to_three_choices_go_as_reply_buttons(graph):
+    graph.add(responses.POST, MESSAGES_URL, json=SEND_RESPONSE)
+    choices = {
+        "body": "Quel compteur ?",
+        "options": [
+            {"id": "meter:water", "title": "Eau"},
+            {"id": "meter:electricity", "title": "Électricité et gaz naturel"},
+        ],
+    }
+
+    client.send(ACCOUNT, OutboundMessage(to="212612345678", choices=choices))
+
+    assert sent_json(graph.calls[0])["interactive"] == {
+        "type": "button",
+        "body": {"text": "Quel compteur ?"},
+        "action": {
+            "buttons": [
+                {"type": "reply", "reply": {"id": "meter:water", "title": "Eau"}},
+                {"type": "reply", "reply": {"id": "meter:electricity", "title": "Électricité et gaz n"}},  # 20
+            ]
+        },
+    }

@@ -93,6 +93,7 @@ EXPECTED = {
     ("POST", "/api/v1/cases/{case_id}/proposals"): WRITE,
     ("POST", "/api/v1/proposals/{proposal_id}/approve"): {"supervisor", "reviewer"},
     ("POST", "/api/v1/proposals/{proposal_id}/reject"): {"supervisor", "reviewer"},
+    ("GET", "/api/v1/meter-readings"): READ,
 }
 
 
