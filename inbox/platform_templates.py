@@ -10,6 +10,7 @@ from connectors import get_connector
 from connectors.base import PlatformTemplate, SendError
 from inbox import broker
 from inbox.channels import account_settings
+from inbox.db import session
 from inbox.errors import ApiError
 from inbox.models import ChannelAccount, Conversation
 
@@ -35,8 +36,11 @@ def templates_for(account: ChannelAccount, refresh: bool = False) -> list[Platfo
     cached = None if refresh else redis.get(_cache_key(account))
     if cached:
         return [PlatformTemplate(**{**item, "examples": tuple(item["examples"])}) for item in json.loads(cached)]
+    settings = account_settings(account)
+    # End the read before the call: on SQLite it holds the write lock (db.py), and nothing is pending here.
+    session().commit()
     try:
-        found = connector.list_templates(account_settings(account))
+        found = connector.list_templates(settings)
     except SendError as error:
         status = 502 if error.retryable else 409
         raise ApiError(status, "templates_unavailable", error.message) from error
