@@ -96,6 +96,8 @@ class Config:
         # Campaign sends per second per number: Meta's default throughput is 80/s (up to 1,000 when raised).
         self.CAMPAIGN_MAX_RATE = float(env.get("CAMPAIGN_MAX_RATE", "80"))
         self.SLA_AT_RISK_MINUTES = int(env.get("SLA_AT_RISK_MINUTES", "5"))
+        # What a breach does besides warning supervisors: off, or requeue (inbox/sla.py, move_breached).
+        self.SLA_BREACH_MOVE = env.get("SLA_BREACH_MOVE", "off").strip().lower()
         # An agent away for longer than this gives their conversations back to the queue (inbox/assignment.py).
         self.AWAY_GRACE_MINUTES = int(env.get("AWAY_GRACE_MINUTES", "10"))
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per minute")
@@ -121,6 +123,8 @@ class Config:
 
     def check(self) -> None:
         """Refuse settings that cannot run safely together."""
+        if self.SLA_BREACH_MOVE not in ("off", "requeue"):
+            raise RuntimeError(f"SLA_BREACH_MOVE must be off or requeue, not {self.SLA_BREACH_MOVE!r}.")
         if self.INTAKE_MODE not in ("inline", "deferred"):
             raise RuntimeError(f"INTAKE_MODE must be inline or deferred, not {self.INTAKE_MODE!r}.")
         if self.SANDBOX and self.HAS_PLATFORM_CREDENTIALS:

@@ -21,6 +21,7 @@ from sqlalchemy import and_, exists, func, not_, select, update
 
 from inbox.calendars import calendar_for, first_response_minutes
 from inbox.db import insert_ignoring_conflicts, session, utcnow
+from inbox.errors import ApiError
 from inbox.models import Case, Conversation, Message, SlaWarning
 
 log = logging.getLogger(__name__)
@@ -220,14 +221,40 @@ def sweep() -> None:
                 "due_at": warning.due_at.isoformat(),
             }
             announcements.append((payload, warning_rooms(conversation, warning.level == "at_risk")))
+        events = realtime.assignment_events(move_breached(warnings))
         session().commit()
         for payload, rooms in announcements:
             realtime.emit_to("sla.warning", payload, rooms)
+        realtime.publish(events)
         if announcements:
             realtime.board_changed("sla.warning")
         detect_anomalies()
     finally:
         schedule_sweep()
+
+
+def move_breached(warnings: list[SlaWarning]) -> list:
+    """With SLA_BREACH_MOVE=requeue, a conversation whose take or answer is newly breached goes back to the
+    front of its queue (its place is when it was created) and on to the next agent with room, never straight
+    back to the one who held it; an unassigned one takes that place too. Off: supervisors decide."""
+    from inbox import assignment
+
+    if current_app.config["SLA_BREACH_MOVE"] != "requeue":
+        return []
+    changes = []
+    for conversation_id in sorted({w.conversation_id for w in warnings if w.level == "breached"}):
+        conversation = session().get(Conversation, conversation_id)
+        if conversation.status not in assignment.HELD_STATUSES:
+            continue
+        if conversation.assignee_id is None:
+            conversation.queued_at = min(conversation.queued_at or conversation.created_at, conversation.created_at)
+            changes += assignment.fill_places()
+            continue
+        try:
+            changes += assignment.move(conversation, None, assignee=None, kind="returned_to_queue", reason="breached")
+        except ApiError:  # someone changed its holder meanwhile: they have it in hand
+            continue
+    return changes
 
 
 def detect_anomalies() -> None:

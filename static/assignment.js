@@ -32,6 +32,13 @@ const KIND_LABELS = {
 };
 const AVAILABILITY_NAMES = { online: t("Online"), away: t("Away"), offline: t("Offline") };
 
+/** Why the system gave a conversation back to the queue (inbox/assignment.py, inbox/sla.py). */
+const REASON_LABELS = {
+  away: t("away too long"),
+  offline: t("went offline"),
+  breached: t("commitment breached"),
+};
+
 function nameOf(id) {
   if (id === null || id === undefined) return null;
   return people?.users.find((u) => u.id === id)?.name || t("user {id}", { id });
@@ -50,7 +57,7 @@ function describe(event) {
   }
   if (event.actor) parts.push(t("by {name}", { name: event.actor.name }));
   else if (data.auto) parts.push(t("automatically"));
-  if (data.reason) parts.push(`(${data.reason})`);
+  if (data.reason) parts.push(`(${REASON_LABELS[data.reason] || data.reason})`);
   return parts.join(" ");
 }
 

@@ -239,6 +239,102 @@ def test_the_sweep_warns_supervisors_and_the_assignee_live_and_once(app, db, use
     assert kinds.count("sla_at_risk") == 1 and kinds.count("sla_breached") == 1
 
 
+@pytest.fixture
+def colleague(db):
+    """A second agent, online with room."""
+    from inbox.auth import hash_password
+    from inbox.models import User
+
+    user = User(email="colleague@example.com", name="Colleague", role="agent", password_hash=hash_password("x" * 12))
+    user.availability = "online"
+    db.add(user)
+    db.commit()
+    return user.id
+
+
+def sweep_at(app, moment):
+    from unittest import mock
+
+    from inbox import sla
+
+    with app.app_context(), mock.patch("inbox.sla.utcnow", return_value=moment):
+        sla.sweep()
+
+
+def test_a_breach_moves_the_conversation_to_the_next_agent_with_room_once(
+    app, db, users, conversation_id, colleague
+):
+    from inbox.models import Conversation, TimelineEvent
+    from inbox.realtime import socketio
+
+    app.config["SLA_BREACH_MOVE"] = "requeue"
+    holder = users.by_role["agent"]
+    db.get(Conversation, conversation_id).assignee_id = holder.id
+    db.commit()
+    customer_writes(app, conversation_id, at(0))
+    watcher = socketio.test_client(app, auth={"token": users.tokens["supervisor"]})
+    watcher.get_received()
+    try:
+        sweep_at(app, at(11))  # at risk: nothing moves
+        db.expire_all()
+        assert db.get(Conversation, conversation_id).assignee_id == holder.id
+        db.rollback()  # SQLite: the read holds the write lock (inbox/db.py)
+        sweep_at(app, at(16))  # breached: to the colleague, who had room
+        sweep_at(app, at(17))  # the same breach again: no second move
+        updates = [e["args"][0]["conversation"] for e in watcher.get_received() if e["name"] == "conversation.updated"]
+    finally:
+        watcher.disconnect()
+    db.expire_all()
+    assert db.get(Conversation, conversation_id).assignee_id == colleague
+    events = [(e.kind, e.data) for e in db.query(TimelineEvent).filter_by(conversation_id=conversation_id)]
+    returned = [data for kind, data in events if kind == "returned_to_queue"]
+    assert returned == [{"from": holder.id, "to": None, "team": None, "reason": "breached"}]
+    assert [data["to"] for kind, data in events if kind == "assigned"] == [colleague]
+    assert updates and (updates[-1]["assignee"] or {}).get("id") == colleague  # supervisors see it live
+
+
+def test_a_breach_moves_nothing_by_default(app, db, users, conversation_id, colleague):
+    from inbox.models import Conversation
+
+    holder = users.by_role["agent"]
+    db.get(Conversation, conversation_id).assignee_id = holder.id
+    db.commit()
+    customer_writes(app, conversation_id, at(0))
+    sweep_at(app, at(16))
+    db.expire_all()
+    assert db.get(Conversation, conversation_id).assignee_id == holder.id
+
+
+def test_a_breached_conversation_waiting_in_the_queue_goes_before_newer_ones(app, db, conversation_id, whatsapp_account):
+    from inbox.models import Contact, ContactIdentity, Conversation
+
+    app.config["SLA_BREACH_MOVE"] = "requeue"
+    breached = db.get(Conversation, conversation_id)
+    breached.created_at, breached.queued_at = at(0), at(30)  # given back to the queue late
+    newer = Conversation(
+        account_id=whatsapp_account.id,
+        contact=Contact(name="Newer"),
+        status="open",
+        created_at=at(20),
+        queued_at=at(20),
+    )
+    newer.identity = ContactIdentity(contact=newer.contact, account_id=whatsapp_account.id, external_id="2126111")
+    db.add(newer)
+    db.commit()
+    customer_writes(app, conversation_id, at(0))
+    sweep_at(app, at(40))
+    db.expire_all()
+    assert db.get(Conversation, conversation_id).queued_at == at(0)
+    assert db.get(Conversation, newer.id).queued_at == at(20)
+
+
+def test_an_unknown_breach_move_refuses_to_start():
+    from inbox.config import Config
+
+    with pytest.raises(RuntimeError, match="SLA_BREACH_MOVE"):
+        Config(SLA_BREACH_MOVE="teleport").check()
+
+
 # ---------------------------------------------------------------- claims: answered by the end of J+1
 
 catalogue = test_cases.catalogue
