@@ -261,9 +261,7 @@ def sweep_at(app, moment):
         sla.sweep()
 
 
-def test_a_breach_moves_the_conversation_to_the_next_agent_with_room_once(
-    app, db, users, conversation_id, colleague
-):
+def test_a_breach_moves_the_conversation_to_the_next_agent_with_room_once(app, db, users, conversation_id, colleague):
     from inbox.models import Conversation, TimelineEvent
     from inbox.realtime import socketio
 
@@ -305,7 +303,9 @@ def test_a_breach_moves_nothing_by_default(app, db, users, conversation_id, coll
     assert db.get(Conversation, conversation_id).assignee_id == holder.id
 
 
-def test_a_breached_conversation_waiting_in_the_queue_goes_before_newer_ones(app, db, conversation_id, whatsapp_account):
+def test_a_breached_conversation_waiting_in_the_queue_goes_before_newer_ones(
+    app, db, conversation_id, whatsapp_account
+):
     from inbox.models import Contact, ContactIdentity, Conversation
 
     app.config["SLA_BREACH_MOVE"] = "requeue"
