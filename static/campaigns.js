@@ -201,11 +201,14 @@ document.getElementById("new-campaign").addEventListener("click", () => {
 // ---------------------------------------------------------------- one campaign
 
 let pollTimer = null;
+let shown = 0; // answers to older requests (read before a pause, say) never overwrite newer ones
 
 async function show(id) {
   window.clearTimeout(pollTimer);
+  const asked = ++shown;
   try {
     const campaign = await get(`/api/v1/campaigns/${id}`);
+    if (asked !== shown) return;
     current = campaign;
     dom.newSection.hidden = true;
     dom.detail.hidden = false;
@@ -292,6 +295,7 @@ dom.controls.addEventListener("click", async (event) => {
   const action = event.target.closest("button")?.dataset.action;
   if (!action || !current) return;
   dom.error.hidden = true;
+  const asked = ++shown;
   try {
     let campaign;
     if (action === "schedule") {
@@ -301,8 +305,10 @@ dom.controls.addEventListener("click", async (event) => {
     } else {
       campaign = await post(`/api/v1/campaigns/${current.id}/${action}`);
     }
-    current = campaign;
-    drawDetail(campaign);
+    if (asked === shown) {
+      current = campaign;
+      drawDetail(campaign);
+    }
     loadList();
   } catch (error) {
     showError(error);
