@@ -30,6 +30,7 @@ from inbox.serializers import iso
 
 bp = Blueprint("campaigns", __name__, url_prefix="/api/v1")
 ROLES = ("marketing", "admin")  # issue 7: marketing only, and admins
+CAMPAIGN_PLATFORMS = ("whatsapp",)  # the channels campaigns are sent on
 NAME_MAX = 200
 PREVIEW_COUNT = 5
 
@@ -57,7 +58,7 @@ def _account(body: dict) -> ChannelAccount:
         ).first()
     if account is None:
         raise ApiError(422, "bad_channel", "There is no such channel account.")
-    if account.platform not in ("whatsapp",):
+    if account.platform not in CAMPAIGN_PLATFORMS:
         raise ApiError(422, "channel_not_supported", "Campaigns are sent on WhatsApp numbers for now.")
     return account
 
@@ -299,6 +300,9 @@ def control(campaign_id: int, action: str):
         raise ApiError(409, "bad_state", f"A {campaign.status} campaign cannot {action}.")
     if action == "start" and campaign.audience_report is None:
         raise ApiError(409, "audience_not_ready", "The audience is still being read; start it in a moment.")
+    body = request.get_json(silent=True)
+    if action == "start" and isinstance(body, dict) and "scheduled_at" in body:
+        campaign.scheduled_at = _schedule(body)  # chosen after the preview: a local time, or null for now
     if action == "start" and campaign.scheduled_at and campaign.scheduled_at > utcnow():
         campaign.status = "scheduled"
         db.commit()

@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, or_, select, update
 from campaigns import audience, optout, ratelimit
 from connectors import get_connector
 from connectors.base import OutboundMessage, SendError
-from inbox import jobs
+from inbox import broker, jobs
 from inbox.channels import account_settings
 from inbox.db import session, utcnow
 from inbox.models import Campaign, CampaignRecipient
@@ -173,7 +173,7 @@ def send_some(campaign_id: int) -> None:
             break
         _send_one(campaign, db.get(CampaignRecipient, recipient_id))
         if time.monotonic() - last_progress > PROGRESS_SECONDS:
-            announce_progress(campaign_id)
+            announce_progress(campaign_id, throttled=True)
             last_progress = time.monotonic()
     _next_slice(campaign_id)
 
@@ -298,11 +298,15 @@ def progress(campaign_id: int) -> dict:
     }
 
 
-def announce_progress(campaign_id: int) -> None:
-    """Emit campaign.progress to the people who follow campaigns."""
+def announce_progress(campaign_id: int, throttled: bool = False) -> None:
+    """Emit campaign.progress to the people who follow campaigns; `throttled`: at most once a second per
+    campaign, whatever the number of send loops and workers (a state change is always announced)."""
     from inbox.realtime import campaign_event
 
     try:
+        gate = f"campaigns:progress:{campaign_id}"
+        if throttled and not broker.connection().set(gate, 1, nx=True, px=int(PROGRESS_SECONDS * 1000)):
+            return
         payload = progress(campaign_id)
         campaign = session().get(Campaign, campaign_id)
         payload["status"] = campaign.status if campaign else None

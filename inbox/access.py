@@ -16,7 +16,7 @@ EVERYTHING_ROLES = ("admin", "reviewer")
 CONVERSATION_ROLES = ("agent", "supervisor", "admin", "reviewer")
 ALL_ROOM = "conversations:all"
 GENERAL_ROOM = "conversations:general"
-CAMPAIGN_ROLES = ("marketing", "supervisor", "admin")
+CAMPAIGN_ROLES = ("marketing", "admin")  # who hears campaign.progress: the roles of the campaigns API
 CAMPAIGNS_ROOM = "campaigns"
 # The supervisor's board: who hears that it changed (the event carries no conversation, only a reason).
 BOARD_ROLES = ("supervisor", "admin")

@@ -110,7 +110,7 @@ def emit_to(event: str, payload: dict, rooms: list[str]) -> None:
 
 
 def campaign_event(event: str, payload: dict) -> None:
-    """Announce campaign.progress to marketing, supervisors and admins."""
+    """Announce campaign.progress to marketing and admins (the campaigns room)."""
     from inbox.access import CAMPAIGNS_ROOM
 
     _emit(event, payload, [CAMPAIGNS_ROOM])

@@ -1,11 +1,11 @@
-"""Browser pages: login, the inbox, files, and the health check."""
+"""Browser pages: login, the inbox, the supervisor's board, the campaigns page, files, and the health check."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from inbox import broker
 from inbox import media as files
@@ -46,7 +46,7 @@ def login():
         if user is not None:
             login_user(user)
             session().commit()
-            return redirect(url_for("web.inbox"))
+            return redirect(url_for(_landing(user)))
         flash(gettext("Wrong e-mail or password."))
         return render_template("web/login.html"), 401
     return render_template("web/login.html")
@@ -59,11 +59,47 @@ def logout():
     return redirect(url_for("web.login"))
 
 
+def _landing(user) -> str:
+    """Where a user lands after logging in: marketing never sees conversations, so their campaigns page."""
+    return "web.campaigns" if user.role == "marketing" else "web.inbox"
+
+
 @bp.get("/")
 @login_required
 def inbox():
-    """The agent's inbox."""
+    """The agent's inbox (marketing users are sent to their campaigns page)."""
+    if current_user.role == "marketing":
+        return redirect(url_for("web.campaigns"))
     return render_template("web/inbox.html", user=current_user)
+
+
+@bp.get("/campaigns")
+@login_required
+def campaigns():
+    """The marketing team's campaigns page (marketing and admins)."""
+    from campaigns.api import CAMPAIGN_PLATFORMS, ROLES
+    from inbox.models import ChannelAccount
+
+    if current_user.role not in ROLES:
+        return ("Forbidden", 403)
+    accounts = (
+        session()
+        .scalars(
+            select(ChannelAccount)
+            .where(ChannelAccount.platform.in_(CAMPAIGN_PLATFORMS))
+            .order_by(ChannelAccount.platform, ChannelAccount.id)
+        )
+        .all()
+    )
+    page = render_template(
+        "web/campaigns.html",
+        user=current_user,
+        accounts=[{"id": a.id, "name": a.name, "platform": a.platform} for a in accounts],
+        max_rate=current_app.config["CAMPAIGN_MAX_RATE"],
+        timezone=current_app.config["TIMEZONE"],
+    )
+    session().commit()
+    return page
 
 
 @bp.get("/supervisor")

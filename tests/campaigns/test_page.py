@@ -1,0 +1,69 @@
+"""The campaigns page over HTTP: marketing and admins only, marketing lands there and never on the inbox,
+the page renders its accounts and script without inline script, and in the UI's languages."""
+
+from __future__ import annotations
+
+import re
+
+from tests.inbox.test_directory import login
+
+
+def test_the_page_is_for_marketing_and_admins(app, users, whatsapp_account):
+    anonymous = app.test_client()
+    assert anonymous.get("/campaigns").status_code == 302
+    for role, allowed in (
+        ("marketing", True),
+        ("admin", True),
+        ("agent", False),
+        ("supervisor", False),
+        ("reviewer", False),
+    ):
+        browser = app.test_client()
+        login(browser, f"{role}@example.com")
+        page = browser.get("/campaigns?lang=en")
+        assert page.status_code == (200 if allowed else 403), role
+        if allowed:
+            html = page.get_data(as_text=True)
+            assert 'src="/static/campaigns.js"' in html and "New campaign" in html
+            assert f'<option value="{whatsapp_account.id}" data-platform="whatsapp">' in html
+            assert re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html) is None  # CSP
+            assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_marketing_lands_on_campaigns_and_never_on_the_inbox(app, users):
+    from tests.conftest import PASSWORD
+
+    browser = app.test_client()
+    page = browser.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = browser.post("/login", data={"email": "marketing@example.com", "password": PASSWORD, "csrf_token": csrf})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/campaigns")
+    inbox = browser.get("/")
+    assert inbox.status_code == 302 and inbox.headers["Location"].endswith("/campaigns")
+    agent = app.test_client()
+    login(agent, "agent@example.com")
+    assert agent.get("/").status_code == 200
+
+
+def test_the_page_speaks_french_and_arabic_right_to_left(app, users):
+    browser = app.test_client()
+    login(browser, "marketing@example.com")
+    french = browser.get("/campaigns?lang=fr").get_data(as_text=True)
+    assert "Nouvelle campagne" in french and 'dir="ltr"' in french
+    arabic = browser.get("/campaigns?lang=ar").get_data(as_text=True)
+    assert 'dir="rtl"' in arabic and "حملة جديدة" in arabic
+
+
+def test_campaign_progress_is_heard_by_marketing_and_admins_only(app, users):
+    from flask_socketio import SocketIOTestClient
+
+    from inbox.realtime import campaign_event, socketio
+
+    listeners = {
+        role: SocketIOTestClient(app, socketio, auth={"token": users.tokens[role]})
+        for role in ("marketing", "admin", "supervisor", "agent")
+    }
+    with app.app_context():
+        campaign_event("campaign.progress", {"campaign_id": 1, "counts": {}})
+    heard = {role: [e["name"] for e in client.get_received()] for role, client in listeners.items()}
+    assert heard == {"marketing": ["campaign.progress"], "admin": ["campaign.progress"], "supervisor": [], "agent": []}
