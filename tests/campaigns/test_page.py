@@ -4,6 +4,7 @@ the page renders its accounts and script without inline script, and in the UI's 
 from __future__ import annotations
 
 import re
+import time
 
 from tests.inbox.test_directory import login
 
@@ -67,3 +68,43 @@ def test_campaign_progress_is_heard_by_marketing_and_admins_only(app, users):
         campaign_event("campaign.progress", {"campaign_id": 1, "counts": {}})
     heard = {role: [e["name"] for e in client.get_received()] for role, client in listeners.items()}
     assert heard == {"marketing": ["campaign.progress"], "admin": ["campaign.progress"], "supervisor": [], "agent": []}
+
+
+def test_start_takes_a_local_time_chosen_after_the_preview_or_null_for_now(client, users, whatsapp_account, run_jobs):
+    from tests.campaigns.test_campaigns import control, prepared
+
+    campaign = prepared(client, users, run_jobs)
+    url = f"/api/v1/campaigns/{campaign['id']}/start"
+    later = client.post(url, json={"scheduled_at": "2999-01-01T10:00"}, headers=users.headers("marketing"))
+    assert later.status_code == 200 and later.get_json()["status"] == "scheduled"
+    assert later.get_json()["scheduled_at"].startswith("2999-01-01T10:00:00+")  # the service's local time
+    assert control(client, users, campaign["id"], "pause").get_json()["status"] == "paused"
+
+    other = prepared(client, users, run_jobs, scheduled_at="2999-01-01T10:00")
+    past = client.post(
+        f"/api/v1/campaigns/{other['id']}/start",
+        json={"scheduled_at": "2000-01-01T10:00"},
+        headers=users.headers("marketing"),
+    )
+    assert past.status_code == 422
+    now = client.post(
+        f"/api/v1/campaigns/{other['id']}/start", json={"scheduled_at": None}, headers=users.headers("marketing")
+    )
+    assert now.get_json()["status"] == "running" and now.get_json()["scheduled_at"] is None
+
+
+def test_progress_from_the_send_loops_is_announced_at_most_once_a_second_per_campaign(app, monkeypatch):
+    from campaigns import sending
+
+    heard = []
+    monkeypatch.setattr("inbox.realtime.campaign_event", lambda event, payload: heard.append(payload["campaign_id"]))
+    with app.app_context():
+        for _ in range(5):
+            sending.announce_progress(7, throttled=True)
+            sending.announce_progress(8, throttled=True)
+        assert heard == [7, 8]
+        sending.announce_progress(7)  # a change of status is always told
+        assert heard == [7, 8, 7]
+        time.sleep(sending.PROGRESS_SECONDS + 0.1)
+        sending.announce_progress(7, throttled=True)
+        assert heard == [7, 8, 7, 7]
