@@ -158,3 +158,27 @@ def test_a_failure_while_storing_answers_500_and_keeps_nothing(client, whatsapp_
     }
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert count(db, InboundDelivery) == 0
+
+
+def test_sqlite_writers_take_turns_through_the_lock_file(app, tmp_path):
+    from sqlalchemy import create_engine
+
+    from inbox.intake import write_turn
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'turns.db'}")
+    order, holding = [], threading.Event()
+
+    def second() -> None:
+        holding.wait()
+        with write_turn(engine):
+            order.append("second")
+
+    thread = threading.Thread(target=second)
+    with write_turn(engine):
+        thread.start()
+        holding.set()
+        thread.join(0.3)  # the other holder cannot get in while this one holds the turn
+        order.append("first")
+    thread.join(5)
+    assert order == ["first", "second"]
+    assert (tmp_path / "turns.db.write-turn").exists()
