@@ -8,6 +8,8 @@ oldest first, each in its own transaction.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -71,6 +73,25 @@ def after_commit(outcome: Outcome | None, events: list | None = None) -> None:
         realtime.announce(outcome)
     else:
         realtime.publish(events)
+
+
+@contextlib.contextmanager
+def write_turn(engine):
+    """On a SQLite file: hold the intake's turn at the write lock (a lock file beside the database).
+
+    The web process's group commit and the worker's ingestion queue for the file lock, and the kernel
+    wakes the next one the moment it is released, instead of both polling SQLite's write lock (its busy
+    handler sleeps up to 100 ms between tries and so leaves the lock idle). Elsewhere it does nothing."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    descriptor = os.open(f"{database}.write-turn", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # one open file per holder: threads exclude each other too
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 _KEEP = InboundDelivery.__table__.insert()  # built once: parameters go with execute(), not into .values()
@@ -144,7 +165,7 @@ class GroupCommit:
         # busy handler sleeps longer and longer (up to 100 ms) between tries, and so misses the short gaps
         # between the worker's transactions again and again; this thread asks every half millisecond instead.
         deadline = time.monotonic() + KEEP_TIMEOUT_SECONDS
-        with self.engine.connect() as connection:
+        with write_turn(self.engine), self.engine.connect() as connection:
             dbapi = connection.connection.driver_connection  # PRAGMAs outside SQLAlchemy's (immediate) begin
             usual = dbapi.execute("PRAGMA busy_timeout").fetchone()[0]
             dbapi.execute("PRAGMA busy_timeout = 1")
@@ -190,17 +211,24 @@ def schedule() -> None:
 
 def process_delivery(delivery_id: int) -> bool:
     """Ingest one kept delivery in a transaction of its own; False if it was already processed."""
+    with write_turn(current_app.extensions["db_engine"]):
+        processed, outcome, events = _ingest_delivery(delivery_id)
+    if processed:
+        after_commit(outcome, events)  # outside the turn: the web process's next batch goes in meanwhile
+    return processed
+
+
+def _ingest_delivery(delivery_id: int):
     db = session()
     delivery = db.get(InboundDelivery, delivery_id, with_for_update=True)
     if delivery is None or delivery.processed_at is not None:
         db.rollback()
-        return False
+        return False, None, None
     outcome = ingest_payload(delivery.platform, json.loads(delivery.body))
     delivery.processed_at = utcnow()
     events = prepare_events(outcome)
     db.commit()
-    after_commit(outcome, events)
-    return True
+    return True, outcome, events
 
 
 def process_pending(budget_seconds: float = DRAIN_BUDGET_SECONDS) -> int:
