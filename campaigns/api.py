@@ -314,7 +314,7 @@ def control(campaign_id: int, action: str):
         if action == "cancel":
             campaign.finished_at = utcnow()
         db.commit()
-    sending.announce_progress(campaign.id)
+    sending.announce_progress(campaign.id, force=True)
     return jsonify(campaign_json(campaign, details=True))
 
 
@@ -371,7 +371,7 @@ def resend(campaign_id: int, recipient_id: int):
         campaign.status, campaign.finished_at = "running", None
     db.commit()
     if restart or campaign.status == "running":
-        jobs.enqueue(sending.send_some, campaign_id, retries=0)
+        jobs.enqueue(sending.send_some, campaign_id)
     return jsonify(recipient_json(row))
 
 

@@ -182,50 +182,63 @@ def filter_rows(filters: dict, account_id: int) -> Iterator[Row]:
 
 
 FILTER_VARIABLES = {"name", "prenom", "cil", "contract"}
+OPTED_OUT = "opted out"
 
 
 def expand(campaign: Campaign, rows: Iterator[Row], variables: set[str], end_batch) -> Report:
-    """Insert one pending recipient per new address; `end_batch()` is called every BATCH rows (the job
-    commits there, so the transaction stays as flat as the memory). Bad rows, duplicates, the opted-out and
-    rows missing a value the message needs are reported."""
+    """Insert one pending recipient per new address, BATCH rows per statement; `end_batch()` is called after
+    each batch (the job commits there, so the transaction stays as flat as the memory). Bad rows, duplicates,
+    the opted-out and rows missing a value the message needs are reported."""
     db = session()
     report = Report()
     opted_out = set(
         db.scalars(select(OptOut.address).where(OptOut.platform == campaign.account.platform))
     )  # the suppression list is small beside an audience: one set, not a query per row
-    statement = insert_ignoring_conflicts(CampaignRecipient, ("campaign_id", "address"), returning=CampaignRecipient.id)
+    statement = insert_ignoring_conflicts(
+        CampaignRecipient, ("campaign_id", "address"), returning=CampaignRecipient.address
+    )
+    batch: dict[str, dict] = {}
+
+    def insert() -> None:
+        # A row whose address is already in the campaign is not inserted, hence not returned: a duplicate.
+        inserted = set(db.connection().scalars(statement, list(batch.values())))
+        report.duplicates += len(batch) - len(inserted)
+        for address in inserted:
+            state, reason = batch[address]["state"], batch[address]["reason"]
+            report.recipients += 1
+            report.opted_out += reason == OPTED_OUT
+            report.skipped += state == "skipped" and reason != OPTED_OUT
+        batch.clear()
+        end_batch()
+
     for row in rows:
         report.rows += 1
         if row.problem:
             report.bad(row.line, row.problem)
             continue
+        if row.address in batch:
+            report.duplicates += 1
+            continue
         state, reason = "pending", None
         if row.address in opted_out:
-            state, reason = "skipped", "opted out"
+            state, reason = "skipped", OPTED_OUT
         elif campaign.text:
             try:
                 render(campaign.text, row.variables, variables)
             except (MissingValue, TemplateRefused) as problem:
                 state, reason = "skipped", str(problem)
-        inserted = db.scalar(
-            statement,
-            {
-                "campaign_id": campaign.id,
-                "account_id": campaign.account_id,
-                "address": row.address,
-                "contact_id": row.contact_id,
-                "variables": row.variables,
-                "state": state,
-                "reason": reason,
-                "attempts": 0,
-            },
-        )
-        if inserted is None:
-            report.duplicates += 1
-            continue
-        report.recipients += 1
-        report.opted_out += reason == "opted out"
-        report.skipped += state == "skipped" and reason != "opted out"
-        if report.rows % BATCH == 0:
-            end_batch()
+        batch[row.address] = {
+            "campaign_id": campaign.id,
+            "account_id": campaign.account_id,
+            "address": row.address,
+            "contact_id": row.contact_id,
+            "variables": row.variables,
+            "state": state,
+            "reason": reason,
+            "attempts": 0,
+        }
+        if len(batch) >= BATCH:
+            insert()
+    if batch:
+        insert()
     return report

@@ -2,37 +2,57 @@
 pace without ever sending anyone twice.
 
 A recipient is claimed (pending -> sending) and that claim is committed before the platform is called, one
-recipient at a time per worker. The platforms take no idempotency key, so a send cut short by a crash (the
-request may or may not have reached the platform) cannot be known: a row left `sending` longer than any
-send can last is marked `interrupted`, listed, never resent automatically. A worker killed at any moment
-therefore leaves at most one interrupted row, and every other recipient is sent exactly once.
+recipient at a time per send loop, and a worker runs one loop at a time. The platforms take no idempotency
+key, so a send cut short by a crash (the request may or may not have reached the platform) cannot be known: a
+row left `sending` longer than any send can last (CAMPAIGN_STALE_SECONDS) is marked `interrupted`, listed,
+never resent automatically; so is a send whose answer never came (a read timeout, a connection cut after the
+request went). A worker killed at any moment therefore leaves at most one interrupted row, and every other
+recipient is sent exactly once.
+
+Each send costs one write transaction: the outcome of the previous send and the claim of the next are
+committed together (a crash between them leaves the previous row `sending`, i.e. interrupted, and the next
+one pending: still one ambiguous row). The statements are built once and run on the session's connection,
+outside the ORM's unit of work (bench/README.md, "Campaigns": where the time per send went).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import requests
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
-from campaigns import audience, optout, ratelimit
+from campaigns import audience, ratelimit
 from connectors import get_connector
-from connectors.base import OutboundMessage, SendError
+from connectors.base import AccountSettings, OutboundMessage, SendError
 from inbox import broker, jobs
 from inbox.channels import account_settings
 from inbox.db import session, utcnow
-from inbox.models import Campaign, CampaignRecipient
+from inbox.models import Campaign, CampaignRecipient, OptOut
 from inbox.rendering import MissingValue, TemplateRefused, render
 
 log = logging.getLogger(__name__)
-SLICE_SECONDS = 10.0  # a send job works this long, then queues its successor (pause and cancel take effect)
-PROGRESS_SECONDS = 1.0
+SLICE_SECONDS = 10.0  # a send job works this long, then queues its successor
+STATUS_SECONDS = 1.0  # how often a loop reads its campaign's status again (pause and cancel take effect)
+IDLE_SECONDS = 0.25  # a loop with nothing due now looks again after this long
+PROGRESS_SECONDS = 1.0  # campaign.progress at most this often per campaign, whatever the number of loops
 MAX_ATTEMPTS = 5  # rate-limited sends of one recipient before it is failed
-PARALLEL_SENDERS = 2  # send loops per campaign; more workers share the same account rate
+HOLD_SECONDS = 1.0  # a claimed row waits this long at most for the account (slow-down) or the person (pair rule)
 FINAL_CODES = {"131047", "131026"}
+OPTED_OUT = audience.OPTED_OUT
+INTERRUPTED = (
+    "The worker stopped during this send: it may or may not have reached the customer. "
+    "It is not sent again by itself; resend it by hand if needed."
+)
+NO_ANSWER = (
+    "The platform did not answer this send ({code}): it may or may not have reached the customer. "
+    "It is not sent again by itself; resend it by hand if needed."
+)
 
 
 def csv_path(campaign_id: int) -> Path:
@@ -43,8 +63,9 @@ def csv_path(campaign_id: int) -> Path:
 
 
 def stale_after() -> timedelta:
-    """How long a send can possibly last (an upload and a send, each within the HTTP timeout, and a margin)."""
-    return timedelta(seconds=2 * current_app.config["HTTP_TIMEOUT"] + 30)
+    """How long a claimed send can possibly last (CAMPAIGN_STALE_SECONDS: by default an upload and a send,
+    each within the HTTP timeout, and a margin for a database busy with other writers)."""
+    return timedelta(seconds=current_app.config["CAMPAIGN_STALE_SECONDS"])
 
 
 # ---------------------------------------------------------------- the audience
@@ -69,10 +90,10 @@ def prepare_audience(campaign_id: int) -> None:
     campaign = db.get(Campaign, campaign_id)
     campaign.audience_report = report.as_dict()
     db.commit()
-    announce_progress(campaign_id)
+    announce_progress(campaign_id, force=True)
 
 
-# ---------------------------------------------------------------- starting and the send loops
+# ---------------------------------------------------------------- starting
 
 
 def start(campaign: Campaign) -> None:
@@ -80,8 +101,8 @@ def start(campaign: Campaign) -> None:
     campaign.status = "running"
     campaign.started_at = campaign.started_at or utcnow()
     session().commit()
-    for _ in range(PARALLEL_SENDERS):
-        jobs.enqueue(send_some, campaign.id, retries=0)
+    for _ in range(current_app.config["CAMPAIGN_SENDERS"]):
+        jobs.enqueue(send_some, campaign.id)
 
 
 def start_scheduled(campaign_id: int) -> None:
@@ -92,12 +113,12 @@ def start_scheduled(campaign_id: int) -> None:
 
 
 def resume_running() -> int:
-    """At a worker's start: give every running campaign its send loops again (a crash or a restart may have
-    taken them); claims are atomic, so a loop too many only finds nothing to do."""
+    """At a worker's start: give every running campaign a send loop again (a crash or a restart may have
+    taken one); claims are atomic, so a loop too many only shares the work."""
     running = session().scalars(select(Campaign.id).where(Campaign.status == "running")).all()
     session().commit()
     for campaign_id in running:
-        jobs.enqueue(send_some, campaign_id, retries=0)
+        jobs.enqueue(send_some, campaign_id)
     return len(running)
 
 
@@ -106,11 +127,7 @@ def recover_interrupted(campaign_id: int | None = None) -> int:
     query = (
         update(CampaignRecipient)
         .where(CampaignRecipient.state == "sending", CampaignRecipient.claimed_at < utcnow() - stale_after())
-        .values(
-            state="interrupted",
-            reason="The worker stopped during this send: it may or may not have reached the customer. "
-            "It is not sent again by itself; resend it by hand if needed.",
-        )
+        .values(state="interrupted", reason=INTERRUPTED)
         .execution_options(synchronize_session=False)
     )
     if campaign_id is not None:
@@ -120,145 +137,328 @@ def recover_interrupted(campaign_id: int | None = None) -> int:
     return count
 
 
-def _claim(campaign_id: int) -> int | None:
-    """Take the next pending recipient for this worker (committed at once); its id, or None when none is due."""
-    db = session()
-    now = utcnow()
-    due = (
-        select(CampaignRecipient.id)
-        .where(
-            CampaignRecipient.campaign_id == campaign_id,
-            CampaignRecipient.state == "pending",
-            or_(CampaignRecipient.not_before.is_(None), CampaignRecipient.not_before <= now),
+# ---------------------------------------------------------------- the statements of a send loop
+
+_R = CampaignRecipient
+_DUE = (
+    select(_R.id)
+    .where(
+        _R.campaign_id == bindparam("p_campaign"),
+        _R.state == "pending",
+        or_(_R.not_before.is_(None), _R.not_before <= bindparam("p_now")),
+    )
+    .order_by(_R.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)  # PostgreSQL: workers take different rows; SQLite: BEGIN IMMEDIATE
+    .scalar_subquery()
+)
+_CLAIM = (
+    update(_R)
+    .where(_R.id == _DUE, _R.state == "pending")
+    .values(state="sending", claimed_at=bindparam("p_now"), attempts=_R.attempts + 1)
+    .returning(_R.id, _R.address, _R.variables, _R.attempts)
+)
+_OPTED_OUT = select(OptOut.id).where(
+    OptOut.platform == bindparam("p_platform"), OptOut.address == bindparam("p_address")
+)
+# An outcome is recorded only on the claim it belongs to (id and attempt): never over a later claim of the row.
+# A row already marked interrupted because its send outlasted CAMPAIGN_STALE_SECONDS gets its real outcome.
+_OURS = (_R.id == bindparam("p_id"), _R.attempts == bindparam("p_claim"), _R.state.in_(("sending", "interrupted")))
+_OUTCOME = (
+    update(_R)
+    .where(*_OURS)
+    .values(
+        state=bindparam("v_state"),
+        reason=bindparam("v_reason"),
+        error_code=bindparam("v_error_code"),
+        external_id=bindparam("v_external_id"),
+        sent_at=bindparam("v_sent_at"),
+        not_before=bindparam("v_not_before"),
+    )
+)
+# Put back untried (the account slowed down, or the person's six seconds): the claim does not count as an attempt.
+_RELEASE = (
+    update(_R).where(*_OURS).values(state="pending", not_before=bindparam("v_not_before"), attempts=_R.attempts - 1)
+)
+_STATUS = select(Campaign.status).where(Campaign.id == bindparam("p_campaign"))
+_LEFT = (
+    select(_R.state, func.count(), func.min(_R.not_before), func.min(_R.claimed_at))
+    .where(_R.campaign_id == bindparam("p_campaign"), _R.state.in_(("pending", "sending")))
+    .group_by(_R.state)
+)
+
+
+@dataclass
+class Claimed:
+    """A recipient this loop holds (`sending`); `claim` is its attempt number, the claim's identity."""
+
+    id: int
+    address: str
+    variables: dict
+    claim: int
+
+
+@dataclass
+class Outcome:
+    """What became of a claimed send, recorded with the next claim."""
+
+    recipient_id: int
+    claim: int
+    state: str
+    reason: str | None = None
+    error_code: str | None = None
+    external_id: str | None = None
+    sent_at: object = None
+    not_before: object = None
+    release: bool = False
+
+    def record(self, connection) -> None:
+        keys = {"p_id": self.recipient_id, "p_claim": self.claim, "v_not_before": self.not_before}
+        if self.release:
+            connection.execute(_RELEASE, keys)
+            return
+        connection.execute(
+            _OUTCOME,
+            {
+                **keys,
+                "v_state": self.state,
+                "v_reason": self.reason,
+                "v_error_code": self.error_code,
+                "v_external_id": self.external_id,
+                "v_sent_at": self.sent_at,
+            },
         )
-        .order_by(CampaignRecipient.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)  # PostgreSQL: workers take different rows; SQLite: BEGIN IMMEDIATE
-        .scalar_subquery()
-    )
-    claimed = db.scalar(
-        update(CampaignRecipient)
-        .where(CampaignRecipient.id == due, CampaignRecipient.state == "pending")
-        .values(state="sending", claimed_at=now, attempts=CampaignRecipient.attempts + 1)
-        .returning(CampaignRecipient.id)
-        .execution_options(synchronize_session=False)
-    )
-    db.commit()
+
+
+@dataclass
+class Sender:
+    """What a send loop needs of its campaign, read once per slice."""
+
+    campaign_id: int
+    account_id: int
+    platform: str
+    settings: AccountSettings
+    rate: float
+    text: str | None
+    template: dict | None
+    columns: frozenset
+    hold_seconds: float
+
+    @classmethod
+    def load(cls, campaign: Campaign) -> Sender:
+        account = campaign.account
+        columns = set((campaign.audience or {}).get("columns") or ()) | audience.FILTER_VARIABLES
+        return cls(
+            campaign_id=campaign.id,
+            account_id=account.id,
+            platform=account.platform,
+            settings=account_settings(account),
+            rate=campaign.rate_per_second,
+            text=campaign.text,
+            template=campaign.platform_template,
+            columns=frozenset(columns),
+            hold_seconds=current_app.config["CAMPAIGN_STALE_SECONDS"],
+        )
+
+
+def _claim_next(sender: Sender, outcome: Outcome | None) -> Claimed | None:
+    """Record the previous outcome and take the next due recipient, in one committed transaction. Recipients
+    who said stop since the audience was read are skipped on the way (the suppression list is checked here,
+    in the same transaction as the claim)."""
+    db = session()
+    connection = db.connection()
+    try:
+        if outcome is not None:
+            outcome.record(connection)
+        while True:
+            row = connection.execute(_CLAIM, {"p_campaign": sender.campaign_id, "p_now": utcnow()}).first()
+            if row is None:
+                claimed = None
+                break
+            if connection.scalar(_OPTED_OUT, {"p_platform": sender.platform, "p_address": row.address}) is None:
+                claimed = Claimed(row.id, row.address, row.variables or {}, row.attempts)
+                break
+            Outcome(row.id, row.attempts, "skipped", reason=OPTED_OUT).record(connection)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
     return claimed
 
 
-def _finish(recipient_id: int, **values) -> None:
-    """Record a claimed send's outcome (only while it is still ours: `sending`)."""
-    session().execute(
-        update(CampaignRecipient)
-        .where(CampaignRecipient.id == recipient_id, CampaignRecipient.state == "sending")
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session().commit()
+def _flush(outcome: Outcome | None) -> None:
+    if outcome is None:
+        return
+    db = session()
+    outcome.record(db.connection())
+    db.commit()
+
+
+def _running(campaign_id: int) -> bool:
+    db = session()
+    status = db.connection().scalar(_STATUS, {"p_campaign": campaign_id})
+    db.commit()
+    return status == "running"
+
+
+@dataclass
+class Left:
+    """What remains of a campaign: pending rows (and when the first is due), rows in flight (and the oldest claim)."""
+
+    pending: int = 0
+    due: datetime | None = None
+    sending: int = 0
+    oldest_claim: datetime | None = None
+
+
+def _left(campaign_id: int) -> Left:
+    db = session()
+    left = Left()
+    for state, count, not_before, claimed_at in db.connection().execute(_LEFT, {"p_campaign": campaign_id}):
+        if state == "pending":
+            left.pending, left.due = count, not_before
+        else:
+            left.sending, left.oldest_claim = count, claimed_at
+    db.commit()
+    return left
+
+
+# ---------------------------------------------------------------- the send loop
 
 
 def send_some(campaign_id: int) -> None:
-    """RQ job: send to pending recipients for a slice of time, then queue the next slice or finish."""
+    """RQ job: send to due recipients for a slice of time, then queue the next slice or finish the campaign."""
     db = session()
+    campaign = db.get(Campaign, campaign_id)
+    if campaign is None or campaign.status != "running":
+        db.commit()
+        return  # paused or cancelled: resume queues new loops
+    sender = Sender.load(campaign)
+    db.commit()
     recover_interrupted(campaign_id)
     deadline = time.monotonic() + SLICE_SECONDS
-    last_progress = 0.0
-    while time.monotonic() < deadline:
-        campaign = db.get(Campaign, campaign_id)
-        if campaign is None or campaign.status != "running":
-            return  # paused or cancelled: resume queues new loops
-        recipient_id = _claim(campaign_id)
-        if recipient_id is None:
-            break
-        _send_one(campaign, db.get(CampaignRecipient, recipient_id))
-        if time.monotonic() - last_progress > PROGRESS_SECONDS:
-            announce_progress(campaign_id, throttled=True)
-            last_progress = time.monotonic()
+    checked = progressed = time.monotonic()
+    outcome: Outcome | None = None
+    try:
+        while time.monotonic() < deadline:
+            if time.monotonic() - checked >= STATUS_SECONDS:
+                _flush(outcome)
+                outcome = None
+                if not _running(campaign_id):
+                    return
+                checked = time.monotonic()
+            claimed = _claim_next(sender, outcome)
+            outcome = None
+            if claimed is None:
+                if not _left(campaign_id).pending:
+                    break  # what is left is in flight (here or in a dead worker): _next_slice sees to it
+                time.sleep(IDLE_SECONDS)  # retries due a little later (a rate limit, the pair rule)
+                continue
+            outcome = _send_one(sender, claimed)
+            if time.monotonic() - progressed >= PROGRESS_SECONDS:
+                announce_progress(campaign_id)
+                progressed = time.monotonic()
+    finally:
+        _flush(outcome)
     _next_slice(campaign_id)
 
 
 def _next_slice(campaign_id: int) -> None:
-    db = session()
-    counts = state_counts(campaign_id)
-    if counts.get("pending"):
-        waiting = db.scalar(
-            select(func.min(CampaignRecipient.not_before)).where(
-                CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.state == "pending"
-            )
-        )
-        db.commit()
-        delay = max(0.0, (waiting - utcnow()).total_seconds()) if waiting else 0.0
-        if delay > 1:
-            jobs.enqueue_in(delay, send_some, campaign_id)
+    """Queue the loop's next slice while recipients are pending; when only sends in flight are left, look again
+    once the oldest could be declared interrupted; when nothing is left, the campaign is done."""
+    left = _left(campaign_id)
+    if left.pending:
+        delay = max(0.0, (left.due - utcnow()).total_seconds()) if left.due else 0.0
+        if delay > SLICE_SECONDS:
+            jobs.enqueue_in(delay, send_some, campaign_id)  # a long Retry-After: free the worker meanwhile
         else:
-            jobs.enqueue(send_some, campaign_id, retries=0)
-    elif not counts.get("sending"):
+            jobs.enqueue(send_some, campaign_id)
+    elif left.sending:
+        stale_at = left.oldest_claim + stale_after()
+        jobs.enqueue_in(max(1.0, (stale_at - utcnow()).total_seconds() + 1), send_some, campaign_id)
+    else:
+        db = session()
         db.execute(
             update(Campaign)
             .where(Campaign.id == campaign_id, Campaign.status == "running")
             .values(status="done", finished_at=utcnow())
         )
         db.commit()
-    announce_progress(campaign_id)
+    announce_progress(campaign_id, force=True)
 
 
-def _send_one(campaign: Campaign, recipient: CampaignRecipient) -> None:
-    account = campaign.account
-    if optout.is_opted_out(account.platform, recipient.address):  # said stop since the audience was read
-        _finish(recipient.id, state="skipped", reason="opted out")
-        return
-    pair_wait = ratelimit.pair_wait(account.id, recipient.address)
-    if pair_wait:
-        _finish(recipient.id, state="pending", not_before=utcnow() + timedelta(milliseconds=pair_wait))
-        return
+def _send_one(sender: Sender, claimed: Claimed) -> Outcome:
+    """Send one claimed message at the account's pace; returns what became of it (not yet recorded)."""
     try:
-        outbound = _outbound(campaign, recipient)
+        outbound = _outbound(sender, claimed)
     except (MissingValue, TemplateRefused) as problem:
-        _finish(recipient.id, state="skipped", reason=str(problem))
-        return
-    while (wait := ratelimit.wait_ms(account.id, campaign.rate_per_second)) > 0:
-        time.sleep(min(wait, 1000) / 1000)
-    settings = account_settings(account)
-    session().commit()  # no transaction held over the platform call
+        return Outcome(claimed.id, claimed.claim, "skipped", reason=str(problem))
+    slot = ratelimit.take(sender.account_id, claimed.address, sender.rate, sender.hold_seconds)
+    while slot.kind == "slowed" and slot.wait <= HOLD_SECONDS:
+        time.sleep(slot.wait)
+        slot = ratelimit.take(sender.account_id, claimed.address, sender.rate, sender.hold_seconds)
+    slot = ratelimit.send_at_slot(slot, sender.account_id, claimed.address, sender.rate, sender.hold_seconds)
+    if slot.kind != "go":  # slowed down for long, or the person received a message moments ago: later
+        return Outcome(
+            claimed.id, claimed.claim, "pending", not_before=utcnow() + timedelta(seconds=slot.wait), release=True
+        )
     try:
-        result = get_connector(account.platform).send(settings, outbound)
+        result = get_connector(sender.platform).send(sender.settings, outbound)
     except SendError as error:
-        _failed(campaign, recipient, error)
-        return
-    ratelimit.mark_pair(account.id, recipient.address)
-    _finish(recipient.id, state="sent", external_id=result.external_id, sent_at=utcnow(), reason=None)
+        return _failed(sender, claimed, error)
+    ratelimit.sent(sender.account_id, claimed.address, sender.campaign_id)
+    return Outcome(claimed.id, claimed.claim, "sent", external_id=result.external_id, sent_at=utcnow())
 
 
-def _outbound(campaign: Campaign, recipient: CampaignRecipient) -> OutboundMessage:
-    variables = recipient.variables or {}
-    if campaign.platform_template:
-        template = campaign.platform_template
+def _outbound(sender: Sender, claimed: Claimed) -> OutboundMessage:
+    variables = claimed.variables
+    ref = f"campaign:{claimed.id}"
+    if sender.template:
         values = []
-        for column in template.get("parameters") or ():
+        for column in sender.template.get("parameters") or ():
             if not variables.get(column):
                 raise MissingValue(f"Missing for this message: {column}.")
             values.append(variables[column])
-        spec = {"name": template["name"], "language": template["language"], "parameters": values}
-        return OutboundMessage(to=recipient.address, template=spec, ref=f"campaign:{recipient.id}")
-    columns = set(variables) | set((campaign.audience or {}).get("columns") or ()) | audience.FILTER_VARIABLES
-    text = render(campaign.text, variables, columns)
-    return OutboundMessage(to=recipient.address, text=text, ref=f"campaign:{recipient.id}")
+        spec = {"name": sender.template["name"], "language": sender.template["language"], "parameters": values}
+        return OutboundMessage(to=claimed.address, template=spec, ref=ref)
+    columns = sender.columns if variables.keys() <= sender.columns else sender.columns | set(variables)
+    return OutboundMessage(to=claimed.address, text=render(sender.text, variables, columns), ref=ref)
 
 
-def _failed(campaign: Campaign, recipient: CampaignRecipient, error: SendError) -> None:
+def _unanswered(error: SendError) -> bool:
+    """Whether the request may have reached the platform although no answer came (a read timeout, a connection
+    cut after the request was written): resending could deliver the message twice."""
+    cause = error.__cause__
+    if isinstance(cause, requests.ConnectTimeout):
+        return False  # never connected: nothing was sent
+    if isinstance(cause, requests.ConnectionError):
+        reason = cause.args[0] if cause.args else None
+        return "NewConnectionError" not in type(getattr(reason, "reason", reason)).__name__
+    return isinstance(cause, requests.Timeout)
+
+
+def _failed(sender: Sender, claimed: Claimed, error: SendError) -> Outcome:
+    if _unanswered(error):
+        return Outcome(
+            claimed.id, claimed.claim, "interrupted", reason=NO_ANSWER.format(code=error.code), error_code=error.code
+        )
+    ratelimit.release_pair(sender.account_id, claimed.address)  # refused: the person received nothing
     if error.code in FINAL_CODES or not error.retryable:
-        _finish(recipient.id, state="failed", error_code=error.code, reason=error.message)
-        return
+        return Outcome(claimed.id, claimed.claim, "failed", error_code=error.code, reason=error.message)
     base = current_app.config["RETRY_BASE_SECONDS"]
-    backoff_seconds = error.retry_after or base * 2 ** min(recipient.attempts, 6)
+    backoff_seconds = error.retry_after or base * 2 ** min(claimed.claim, 6)
     if error.code in ("130429", "131056") or error.retry_after:
-        ratelimit.slow_down(campaign.account_id, backoff_seconds)  # every worker slows down on this number
-    if recipient.attempts >= MAX_ATTEMPTS:
-        _finish(recipient.id, state="failed", error_code=error.code, reason=error.message)
-        return
-    backoff = timedelta(seconds=backoff_seconds)
-    _finish(recipient.id, state="pending", not_before=utcnow() + backoff, error_code=error.code, reason=error.message)
+        ratelimit.slow_down(sender.account_id, backoff_seconds)  # every worker slows down on this number
+    if claimed.claim >= MAX_ATTEMPTS:
+        return Outcome(claimed.id, claimed.claim, "failed", error_code=error.code, reason=error.message)
+    return Outcome(
+        claimed.id,
+        claimed.claim,
+        "pending",
+        not_before=utcnow() + timedelta(seconds=backoff_seconds),
+        error_code=error.code,
+        reason=error.message,
+    )
 
 
 # ---------------------------------------------------------------- progress
@@ -275,14 +475,8 @@ def state_counts(campaign_id: int) -> dict[str, int]:
 
 
 def recent_rate(campaign_id: int, seconds: int = 10) -> float:
-    """Sends per second over the last few seconds."""
-    since = utcnow() - timedelta(seconds=seconds)
-    sent = session().scalar(
-        select(func.count(CampaignRecipient.id)).where(
-            and_(CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.sent_at >= since)
-        )
-    )
-    return round(sent / seconds, 2)
+    """Sends per second over the last few seconds (counted in Redis as they are made)."""
+    return ratelimit.recent_rate(campaign_id, seconds)
 
 
 def progress(campaign_id: int) -> dict:
@@ -298,19 +492,23 @@ def progress(campaign_id: int) -> dict:
     }
 
 
-def announce_progress(campaign_id: int, throttled: bool = False) -> None:
-    """Emit campaign.progress to the people who follow campaigns; `throttled`: at most once a second per
-    campaign, whatever the number of send loops and workers (a state change is always announced)."""
+def announce_progress(campaign_id: int, force: bool = False) -> None:
+    """Emit campaign.progress to the people who follow campaigns: at most once per PROGRESS_SECONDS per
+    campaign across all loops and workers (counting 100,000 rows per send would cost more than the send),
+    unless `force`d (a change of status, the end of a slice)."""
     from inbox.realtime import campaign_event
 
     try:
-        gate = f"campaigns:progress:{campaign_id}"
-        if throttled and not broker.connection().set(gate, 1, nx=True, px=int(PROGRESS_SECONDS * 1000)):
+        key = f"campaigns:progress:{campaign_id}"
+        if not broker.connection().set(key, 1, nx=not force, px=int(PROGRESS_SECONDS * 1000)):
             return
         payload = progress(campaign_id)
         campaign = session().get(Campaign, campaign_id)
+        if campaign is not None:
+            session().refresh(campaign, ["status"])
         payload["status"] = campaign.status if campaign else None
         session().commit()
         campaign_event("campaign.progress", payload)
     except Exception:  # progress is a view: a failure here must never stop the sends
+        session().rollback()
         log.exception("could not announce the progress of campaign %s", campaign_id)

@@ -95,6 +95,13 @@ class Config:
         self.ANSWER_WITHIN_MINUTES = int(env.get("ANSWER_WITHIN_MINUTES", "600"))
         # Campaign sends per second per number: Meta's default throughput is 80/s (up to 1,000 when raised).
         self.CAMPAIGN_MAX_RATE = float(env.get("CAMPAIGN_MAX_RATE", "80"))
+        # Send loops per campaign (RQ jobs). A loop has one send in flight at a time, so that a worker killed
+        # mid-send leaves at most one interrupted row: it sends about 1 / (platform latency) per second, and the
+        # loops run at once only with as many RQ workers (README "Campaigns": 6 for 80/s at Meta's ~50 ms).
+        self.CAMPAIGN_SENDERS = int(env.get("CAMPAIGN_SENDERS", "2"))
+        # A send still claimed after this long is marked interrupted (its worker died): longer than any send
+        # can last, an upload and a send within HTTP_TIMEOUT each, plus the wait for a busy database.
+        self.CAMPAIGN_STALE_SECONDS = float(env.get("CAMPAIGN_STALE_SECONDS", 2 * self.HTTP_TIMEOUT + 30))
         self.SLA_AT_RISK_MINUTES = int(env.get("SLA_AT_RISK_MINUTES", "5"))
         # What a breach does besides warning supervisors: off, or requeue (inbox/sla.py, move_breached).
         self.SLA_BREACH_MOVE = env.get("SLA_BREACH_MOVE", "off").strip().lower()

@@ -9,6 +9,8 @@ that is missing when it is rendered is an error naming it, never an empty gap in
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
@@ -55,7 +57,32 @@ def check(source: str, variables: dict[str, set[str]] | set[str]) -> set[str]:
     variables it uses ("contact.cil", or "prenom" for flat ones).
 
     `variables` is {object: {fields}} (canned replies) or a set of flat names (campaign columns)."""
-    if not isinstance(source, str) or not source.strip():
+    if not isinstance(source, str):
+        raise TemplateRefused("The text is empty.")
+    return set(_checked_once(source, _frozen(variables)))
+
+
+def _frozen(variables) -> tuple | frozenset:
+    if isinstance(variables, dict):
+        return tuple(sorted((root, frozenset(fields)) for root, fields in variables.items()))
+    return frozenset(variables)
+
+
+# A campaign renders the same text for each of 100,000 recipients: parsing and checking it once per text and
+# set of variables (not per message) is most of what rendering cost (bench/README.md, "Campaigns").
+@lru_cache(maxsize=512)
+def _checked_once(source: str, frozen: tuple | frozenset) -> frozenset[str]:
+    variables = {root: set(fields) for root, fields in frozen} if isinstance(frozen, tuple) else set(frozen)
+    return frozenset(_check(source, variables))
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str):
+    return _environment.from_string(source)
+
+
+def _check(source: str, variables: dict[str, set[str]] | set[str]) -> set[str]:
+    if not source.strip():
         raise TemplateRefused("The text is empty.")
     if len(source) > MAX_LENGTH:
         raise TemplateRefused(f"The text is longer than {MAX_LENGTH} characters.")
@@ -108,7 +135,7 @@ def render(source: str, context: dict, variables: dict[str, set[str]] | set[str]
     cleaned = {key: _present(value) for key, value in context.items()}
     cleaned = {key: value for key, value in cleaned.items() if value is not None}
     try:
-        return _environment.from_string(source).render(**cleaned)
+        return _compiled(source).render(**cleaned)
     except UndefinedError as error:
         absent = sorted(name for name in used if not _has(cleaned, name))
         raise MissingValue(f"Missing for this message: {', '.join(absent) or error.message}.") from error

@@ -100,11 +100,11 @@ def test_progress_from_the_send_loops_is_announced_at_most_once_a_second_per_cam
     monkeypatch.setattr("inbox.realtime.campaign_event", lambda event, payload: heard.append(payload["campaign_id"]))
     with app.app_context():
         for _ in range(5):
-            sending.announce_progress(7, throttled=True)
-            sending.announce_progress(8, throttled=True)
+            sending.announce_progress(7)
+            sending.announce_progress(8)
         assert heard == [7, 8]
-        sending.announce_progress(7)  # a change of status is always told
+        sending.announce_progress(7, force=True)  # a change of status is always told
         assert heard == [7, 8, 7]
         time.sleep(sending.PROGRESS_SECONDS + 0.1)
-        sending.announce_progress(7, throttled=True)
+        sending.announce_progress(7)
         assert heard == [7, 8, 7, 7]
