@@ -89,3 +89,37 @@ def test_a_worker_killed_mid_campaign_sends_nobody_twice(
     assert states["pending"] == states["sending"] == 0
     assert states["interrupted"] <= 1 and states["sent"] + states["interrupted"] == count
     assert states["sent"] <= len(received) <= states["sent"] + states["interrupted"]
+
+
+def test_two_workers_never_exceed_the_cap_nor_the_pair_rule(
+    app, client, db, users, whatsapp_account, run_jobs, fake_graph
+):
+    from bench.fake_graph import windows
+    from campaigns.ratelimit import PAIR_SECONDS
+
+    count, cap = 40, 20
+    csv = "phone;prenom\n" + "".join(f"06123457{i:02d};P{i}\n" for i in range(count))
+    ids = []
+    for _ in range(2):  # two campaigns to the same people on the same number: the pair rule comes into play
+        response = create(client, users, audience={"csv": csv}, text="Bonjour {{ prenom }}", rate_per_second=cap)
+        assert response.status_code == 202, response.get_data(as_text=True)
+        ids.append(response.get_json()["id"])
+    run_jobs()
+    for campaign_id in ids:
+        assert control(client, users, campaign_id, "start").status_code == 200
+    workers = [_worker(app, fake_graph.url) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 55
+        while fake_graph.count() < 2 * count and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
+    arrivals = fake_graph.snapshot()
+    assert len(arrivals) == 2 * count
+    assert windows([moment for moment, _ in arrivals]) <= cap
+    by_person: dict[str, list[float]] = {}
+    for moment, to in arrivals:
+        by_person.setdefault(to, []).append(moment)
+    assert all(len(times) == 2 and abs(times[1] - times[0]) >= PAIR_SECONDS for times in by_person.values())
