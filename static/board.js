@@ -6,6 +6,7 @@ import { get, post, request } from "./api.js";
 import { autoText, el } from "./dom.js";
 import { startCountdowns, countdown, duration } from "./countdown.js";
 import { t } from "./i18n.js";
+import { connectLive } from "./live.js";
 
 const TEXT = {
   availability: { online: t("Online"), away: t("Away"), offline: t("Offline") },
@@ -22,9 +23,6 @@ const TEXT = {
   chooseAgent: t("Choose an agent"),
   today: t("Today"),
   updated: (time) => t("Updated at {time}", { time }),
-  live: t("Live"),
-  reconnecting: t("Reconnecting…"),
-  offline: t("Live updates unavailable"),
   failed: t("The board could not be loaded; retrying."),
   kinds: {
     late_first_take: t("First take later than its target"),
@@ -236,21 +234,7 @@ function tickElapsed() {
 }
 
 function connect() {
-  if (typeof window.io !== "function") {
-    dom.connection.textContent = TEXT.offline;
-    return;
-  }
-  const socket = window.io();
-  socket.on("connect", () => {
-    dom.connection.dataset.state = "live";
-    dom.connection.textContent = TEXT.live;
-    schedule(); // changes may have been missed while away
-  });
-  socket.on("disconnect", () => {
-    dom.connection.dataset.state = "offline";
-    dom.connection.textContent = TEXT.reconnecting;
-  });
-  socket.on("board.changed", schedule);
+  connectLive(dom.connection, { onConnect: schedule, events: { "board.changed": schedule } });
 }
 
 const today = new Date();

@@ -5,6 +5,7 @@
 import { get, post } from "./api.js";
 import { autoText, el } from "./dom.js";
 import { t } from "./i18n.js";
+import { connectLive } from "./live.js";
 
 const TEXT = {
   statuses: {
@@ -24,9 +25,6 @@ const TEXT = {
   progress: (done, total, rate, left) => t("{done} of {total} handled, {rate} per second now, {left} left",
     { done, total, rate, left }),
   unknownLeft: t("unknown time"),
-  live: t("Live"),
-  reconnecting: t("Reconnecting…"),
-  offline: t("Live updates unavailable"),
   figures: {
     recipients: t("Recipients"), rows: t("Rows read"), bad: t("Bad rows"), duplicates: t("Duplicates"),
     opted_out: t("Opted out"), skipped: t("Missing values"),
@@ -336,21 +334,10 @@ function onProgress(payload) {
 }
 
 function connect() {
-  if (typeof window.io !== "function") {
-    dom.connection.textContent = TEXT.offline;
-    return;
-  }
-  const socket = window.io();
-  socket.on("connect", () => {
-    dom.connection.dataset.state = "live";
-    dom.connection.textContent = TEXT.live;
-    if (current) show(current.id);
+  connectLive(dom.connection, {
+    onConnect: () => { if (current) show(current.id); },
+    events: { "campaign.progress": onProgress },
   });
-  socket.on("disconnect", () => {
-    dom.connection.dataset.state = "offline";
-    dom.connection.textContent = TEXT.reconnecting;
-  });
-  socket.on("campaign.progress", onProgress);
 }
 
 root.dataset.loaded = "true";

@@ -183,17 +183,22 @@ def users(app):
     return Users(app)
 
 
+def signed_post(client, body: bytes, platform: str = "whatsapp", signature: str | None = "sign"):
+    """Post raw bytes to a webhook route through `client`, signed with the test app secret unless told otherwise."""
+    headers = {"Content-Type": "application/json"}
+    if signature == "sign":
+        headers["X-Hub-Signature-256"] = meta_signature(body)
+    elif signature is not None:
+        headers["X-Hub-Signature-256"] = signature
+    return client.post(f"/webhooks/{platform}", data=body, headers=headers)
+
+
 @pytest.fixture
 def post_webhook(client):
     """Post raw bytes to a webhook route, signed with the test app secret unless told otherwise."""
 
     def post(body: bytes, platform: str = "whatsapp", signature: str | None = "sign"):
-        headers = {"Content-Type": "application/json"}
-        if signature == "sign":
-            headers["X-Hub-Signature-256"] = meta_signature(body)
-        elif signature is not None:
-            headers["X-Hub-Signature-256"] = signature
-        return client.post(f"/webhooks/{platform}", data=body, headers=headers)
+        return signed_post(client, body, platform, signature)
 
     return post
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.test import Client
 
-from tests.conftest import fixture_bytes, meta_signature
+from tests.conftest import fixture_bytes, signed_post
 
 
 @pytest.fixture
@@ -32,15 +32,6 @@ def count(db, model) -> int:
 
 def with_id(n: int) -> bytes:
     return fixture_bytes("whatsapp/text.json").replace(b"wamid.HBgM", f"wamid.fast{n}HBgM".encode())
-
-
-def post(client, body: bytes, signature: str | None = "sign", platform: str = "whatsapp"):
-    headers = {"Content-Type": "application/json"}
-    if signature == "sign":
-        headers["X-Hub-Signature-256"] = meta_signature(body)
-    elif signature is not None:
-        headers["X-Hub-Signature-256"] = signature
-    return client.post(f"/webhooks/{platform}", data=body, headers=headers)
 
 
 def answer(response) -> tuple:
@@ -69,8 +60,8 @@ def test_the_fast_path_answers_as_the_flask_route(case, client, flask_only, what
     make, signature, status = CASES[case]
     db.rollback()
 
-    fast = post(client, make(1), signature)
-    before = post(flask_only, make(2), signature)
+    fast = signed_post(client, make(1), signature=signature)
+    before = signed_post(flask_only, make(2), signature=signature)
 
     assert fast.status_code == status
     assert answer(fast) == answer(before)
@@ -81,12 +72,14 @@ def test_the_fast_path_answers_as_the_flask_route(case, client, flask_only, what
 
 
 def test_error_bodies_are_the_contract_s(client, whatsapp_account):
-    assert post(client, with_id(1), None).get_json() == {
+    assert signed_post(client, with_id(1), signature=None).get_json() == {
         "error": {"code": "bad_signature", "message": "Missing or wrong signature."}
     }
-    assert post(client, b"nope").get_json()["error"]["code"] == "not_json"
-    assert post(client, b"{" + b" " * (5 * 1024 * 1024) + b"}").get_json()["error"]["code"] == "payload_too_large"
-    assert post(client, with_id(1)).get_json() == {"status": "stored"}
+    assert signed_post(client, b"nope").get_json()["error"]["code"] == "not_json"
+    assert (
+        signed_post(client, b"{" + b" " * (5 * 1024 * 1024) + b"}").get_json()["error"]["code"] == "payload_too_large"
+    )
+    assert signed_post(client, with_id(1)).get_json() == {"status": "stored"}
 
 
 def test_a_signed_delivery_never_reaches_flask(app, client, whatsapp_account, db, monkeypatch):
@@ -96,13 +89,13 @@ def test_a_signed_delivery_never_reaches_flask(app, client, whatsapp_account, db
         raise AssertionError(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']} went to Flask")
 
     monkeypatch.setattr(app.wsgi_app, "wsgi_app", refuse)
-    response = post(client, with_id(1))
+    response = signed_post(client, with_id(1))
     assert response.status_code == 200
     assert count(db, InboundDelivery) == 1
     with pytest.raises(AssertionError, match="GET /webhooks/whatsapp went to Flask"):
         client.get("/webhooks/whatsapp")
     with pytest.raises(AssertionError, match="went to Flask"):
-        post(client, with_id(2), platform="nosuchplatform")
+        signed_post(client, with_id(2), platform="nosuchplatform")
 
 
 def test_the_verification_get_and_unknown_platforms_are_flask_s(client, flask_only, whatsapp_account):
@@ -112,7 +105,7 @@ def test_the_verification_get_and_unknown_platforms_are_flask_s(client, flask_on
     assert answer(right) == answer(flask_only.get("/webhooks/whatsapp", query_string=query))
     wrong = dict(query, **{"hub.verify_token": "nope"})
     assert client.get("/webhooks/whatsapp", query_string=wrong).status_code == 403
-    assert post(client, with_id(1), platform="nosuchplatform").status_code == 404
+    assert signed_post(client, with_id(1), platform="nosuchplatform").status_code == 404
 
 
 def test_concurrent_deliveries_are_each_stored_once_and_become_messages(app, whatsapp_account, run_jobs, db):
@@ -124,7 +117,7 @@ def test_concurrent_deliveries_are_each_stored_once_and_become_messages(app, wha
     def deliver(n: int) -> None:
         client = app.test_client()
         start.wait()
-        statuses.append(post(client, with_id(n)).status_code)
+        statuses.append(signed_post(client, with_id(n)).status_code)
 
     threads = [threading.Thread(target=deliver, args=(n,)) for n in range(50)]
     for thread in threads:
@@ -150,7 +143,7 @@ def test_a_failure_while_storing_answers_500_and_keeps_nothing(client, whatsapp_
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(intake.GroupCommit, "_insert", broken)
-    response = post(client, with_id(1))
+    response = signed_post(client, with_id(1))
 
     assert response.status_code == 500
     assert response.get_json() == {
