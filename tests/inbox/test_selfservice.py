@@ -402,7 +402,10 @@ def test_the_next_opening_is_said_in_every_language():
 
 
 def test_the_flow_stops_as_soon_as_an_agent_writes(client, users, db, customer, graph):
-    customer.text("Bonjour, je veux envoyer mon relevé")
+    # Written a minute ago, not at OPEN: an agent's free-form reply needs the 24-hour window still open today.
+    # Whether the clock is open now or not, the closed notice (if any) came with the first message.
+    just_now = datetime.now(UTC) - timedelta(minutes=1)
+    customer.text("Bonjour, je veux envoyer mon relevé", at=just_now)
     graph.take()
     conversation = conversation_of(client, users)
     sent = client.post(
@@ -415,8 +418,8 @@ def test_the_flow_stops_as_soon_as_an_agent_writes(client, users, db, customer, 
     assert graph.take()[0]["text"]["body"] == "Bonjour, je m'en occupe."
     assert conversation_of(client, users)["first_response_at"] is not None  # an agent's reply does count
 
-    customer.taps("menu:meter")
-    customer.text("12345")
+    customer.taps("menu:meter", at=just_now)
+    customer.text("12345", at=just_now)
     assert graph.take() == []  # the flow says nothing more
     customer.text("Et ce soir ?", at=CLOSED)
     (notice,) = graph.take()  # the out-of-hours answer still goes, without a menu
