@@ -33,6 +33,8 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from inbox.intake import spool_url
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 PHONE_NUMBER_ID = "109988776655443"
@@ -368,7 +370,7 @@ def _delivered_ids(body: bytes) -> list[str]:
 
 def kept_deliveries(database_url: str) -> tuple[set[str], set[str]]:
     """Message ids of the deliveries kept by the deferred intake: (all, those already processed)."""
-    engine = create_engine(database_url)
+    engine = create_engine(spool_url(database_url) or database_url)  # on SQLite, the spool file beside it
     kept, processed = set(), set()
     with engine.connect() as connection:
         for body, processed_at in connection.execute(text("SELECT body, processed_at FROM inbound_deliveries")):

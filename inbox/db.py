@@ -41,19 +41,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets WAL, a busy timeout and serialised write transactions."""
+def make_engine(url: str, sqlite_begin: str = "BEGIN IMMEDIATE") -> Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout and (by default) serialised write transactions."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, begin: str) -> None:
     # pysqlite's own transaction handling begins lazily and deferred, so two writers that read first
     # can both decide to insert; BEGIN IMMEDIATE takes the write lock up front (SQLAlchemy docs,
-    # "Serializable isolation / Savepoints / Transactional DDL" for pysqlite).
+    # "Serializable isolation / Savepoints / Transactional DDL" for pysqlite). A store whose writers never
+    # read before they write (the intake spool) may begin deferred, so that its readers take no lock.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -65,7 +66,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
 
 def init_app(app) -> None:

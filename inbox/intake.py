@@ -4,6 +4,11 @@ INTAKE_MODE=inline parses and ingests inside the request. INTAKE_MODE=deferred k
 received (one row, committed before the 200, in a transaction shared with the deliveries arriving at the
 same moment) and makes sure a drain job (`process_pending`) is queued; the drain ingests pending deliveries
 oldest first, each in its own transaction.
+
+On a SQLite file the kept deliveries live in a file of their own beside the database (the spool,
+`inbox.db` -> `inbox.intake.db`): SQLite has one write lock per file, and the worker holds the database's
+for each whole ingestion, so acknowledgements kept in the same file waited for it. Elsewhere (PostgreSQL,
+in-memory SQLite) they stay in the database's `inbound_deliveries` table.
 """
 
 from __future__ import annotations
@@ -16,14 +21,16 @@ import os
 import queue
 import threading
 import time
+from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
 from connectors import get_connector
 from inbox import broker, jobs, media, realtime, threads
-from inbox.db import session, utcnow
+from inbox.db import make_engine, session, utcnow
 from inbox.ingest import Outcome, ingest, keep_unparsed
 from inbox.models import InboundDelivery
 from inbox.sending import queue_send
@@ -94,6 +101,46 @@ def write_turn(engine):
         os.close(descriptor)  # releases the lock
 
 
+def spool_url(database_url: str) -> str | None:
+    """The spool of a SQLite database file (`inbox.db` -> `inbox.intake.db`); None for any other database."""
+    url = make_url(database_url)
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    path = Path(database)
+    spool = path.with_name(f"{path.stem}.intake{path.suffix or '.db'}")
+    return url.set(database=str(spool)).render_as_string(hide_password=False)
+
+
+_SPOOL_LOCK = threading.Lock()
+
+
+def spool_engine(app=None) -> Engine:
+    """The engine that keeps deliveries: the spool file beside a SQLite database, else the database's own."""
+    app = app or current_app._get_current_object()
+    engine = app.extensions.get("intake_spool")
+    if engine is not None:
+        return engine
+    with _SPOOL_LOCK:
+        if "intake_spool" not in app.extensions:
+            url = spool_url(app.config["DATABASE_URL"])
+            if url is None:
+                app.extensions["intake_spool"] = app.extensions["db_engine"]
+            else:
+                # Its only writers insert, or mark one row by id: nothing reads before writing, so it
+                # begins deferred and the drain's reads never hold the lock the acknowledgements need.
+                spool = make_engine(url, sqlite_begin="BEGIN")
+                InboundDelivery.__table__.create(spool, checkfirst=True)  # a queue file, outside Alembic
+                app.extensions["intake_spool"] = spool
+    return app.extensions["intake_spool"]
+
+
+def is_spooled(app=None) -> bool:
+    """Whether kept deliveries live in a spool file rather than in the database."""
+    app = app or current_app._get_current_object()
+    return spool_engine(app) is not app.extensions["db_engine"]
+
+
 _KEEP = InboundDelivery.__table__.insert()  # built once: parameters go with execute(), not into .values()
 
 
@@ -111,7 +158,7 @@ class GroupCommit:
 
     def __init__(self, app):
         self.app = app
-        self.engine = app.extensions["db_engine"]
+        self.engine = spool_engine(app)
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
@@ -161,9 +208,9 @@ class GroupCommit:
             with self.engine.begin() as connection:
                 connection.execute(_KEEP, rows)
             return
-        # SQLite has one write lock, which the worker takes for each delivery it ingests, back to back. Its
-        # busy handler sleeps longer and longer (up to 100 ms) between tries, and so misses the short gaps
-        # between the worker's transactions again and again; this thread asks every half millisecond instead.
+        # SQLite has one write lock per file, which the worker takes (in the spool: briefly, to mark a
+        # delivery processed) between our commits. Its busy handler sleeps longer and longer (up to 100 ms)
+        # between tries, and so misses the short gaps again and again; this thread asks every 0.5 ms instead.
         deadline = time.monotonic() + KEEP_TIMEOUT_SECONDS
         with write_turn(self.engine), self.engine.connect() as connection:
             dbapi = connection.connection.driver_connection  # PRAGMAs outside SQLAlchemy's (immediate) begin
@@ -211,8 +258,9 @@ def schedule() -> None:
 
 def process_delivery(delivery_id: int) -> bool:
     """Ingest one kept delivery in a transaction of its own; False if it was already processed."""
+    ingest_one = _ingest_spooled if is_spooled() else _ingest_delivery
     with write_turn(current_app.extensions["db_engine"]):
-        processed, outcome, events = _ingest_delivery(delivery_id)
+        processed, outcome, events = ingest_one(delivery_id)
     if processed:
         after_commit(outcome, events)  # outside the turn: the web process's next batch goes in meanwhile
     return processed
@@ -231,6 +279,41 @@ def _ingest_delivery(delivery_id: int):
     return True, outcome, events
 
 
+_DELIVERY = InboundDelivery.__table__.c
+
+
+def _ingest_spooled(delivery_id: int):
+    # Two files, two transactions: the messages are committed, then the delivery is marked processed. The
+    # write turn (held by the caller) keeps two workers from taking the same delivery; a crash between the
+    # two commits ingests it again on the next drain, which stores nothing twice (ingestion is idempotent).
+    spool = spool_engine()
+    with spool.connect() as connection:
+        row = connection.execute(
+            select(_DELIVERY.platform, _DELIVERY.body, _DELIVERY.processed_at).where(_DELIVERY.id == delivery_id)
+        ).first()
+    if row is None or row.processed_at is not None:
+        return False, None, None
+    db = session()
+    outcome = ingest_payload(row.platform, json.loads(row.body))
+    events = prepare_events(outcome)
+    db.commit()
+    with write_turn(spool), spool.begin() as connection:
+        connection.execute(update(InboundDelivery).where(_DELIVERY.id == delivery_id).values(processed_at=utcnow()))
+    return True, outcome, events
+
+
+def pending_ids(after: int, limit: int = 100) -> list[int]:
+    """Ids of kept deliveries not yet ingested, oldest first, after `after`."""
+    query = (
+        select(_DELIVERY.id)
+        .where(_DELIVERY.processed_at.is_(None), _DELIVERY.id > after)
+        .order_by(_DELIVERY.id)
+        .limit(limit)
+    )
+    with spool_engine().connect() as connection:
+        return list(connection.scalars(query))
+
+
 def process_pending(budget_seconds: float = DRAIN_BUDGET_SECONDS) -> int:
     """RQ job: ingest the pending deliveries oldest first, for up to `budget_seconds`; returns how many.
 
@@ -241,13 +324,7 @@ def process_pending(budget_seconds: float = DRAIN_BUDGET_SECONDS) -> int:
     deadline = time.monotonic() + budget_seconds
     done, after = 0, 0
     while time.monotonic() < deadline:
-        ids = db.scalars(
-            select(InboundDelivery.id)
-            .where(InboundDelivery.processed_at.is_(None), InboundDelivery.id > after)
-            .order_by(InboundDelivery.id)
-            .limit(100)
-        ).all()
-        db.rollback()
+        ids = pending_ids(after)
         if not ids:
             return done
         for delivery_id in ids:

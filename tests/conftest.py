@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, func, select, text
 
 from inbox import create_app
 from inbox.config import Config
@@ -126,8 +126,31 @@ def app(database_url, redis_url, media_dir, config_overrides):
     _empty_tables(database_url)
     redis_lib.Redis.from_url(redis_url).flushdb()
     application = create_app(make_config(database_url, redis_url, media_dir, **config_overrides))
+    _empty_spool(application)
     yield application
     application.extensions["db_engine"].dispose()
+    application.extensions["intake_spool"].dispose()
+
+
+def _empty_spool(app) -> None:
+    from inbox.intake import is_spooled, spool_engine
+    from inbox.models import InboundDelivery
+
+    if is_spooled(app):  # otherwise its table is the database's, emptied with the others
+        with spool_engine(app).begin() as connection:
+            connection.execute(delete(InboundDelivery))
+
+
+def kept_deliveries(app, pending: bool = False) -> int:
+    """How many deliveries the deferred intake keeps (on SQLite in its spool file); `pending`: not yet ingested."""
+    from inbox.intake import spool_engine
+    from inbox.models import InboundDelivery
+
+    query = select(func.count()).select_from(InboundDelivery)
+    if pending:
+        query = query.where(InboundDelivery.processed_at.is_(None))
+    with spool_engine(app).connect() as connection:
+        return connection.scalar(query)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.test import Client
 
-from tests.conftest import fixture_bytes, signed_post
+from tests.conftest import fixture_bytes, kept_deliveries, signed_post
 
 
 @pytest.fixture
@@ -83,7 +83,6 @@ def test_error_bodies_are_the_contract_s(client, whatsapp_account):
 
 
 def test_a_signed_delivery_never_reaches_flask(app, client, whatsapp_account, db, monkeypatch):
-    from inbox.models import InboundDelivery
 
     def refuse(environ, start_response):
         raise AssertionError(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']} went to Flask")
@@ -91,7 +90,7 @@ def test_a_signed_delivery_never_reaches_flask(app, client, whatsapp_account, db
     monkeypatch.setattr(app.wsgi_app, "wsgi_app", refuse)
     response = signed_post(client, with_id(1))
     assert response.status_code == 200
-    assert count(db, InboundDelivery) == 1
+    assert kept_deliveries(app) == 1
     with pytest.raises(AssertionError, match="GET /webhooks/whatsapp went to Flask"):
         client.get("/webhooks/whatsapp")
     with pytest.raises(AssertionError, match="went to Flask"):
@@ -109,7 +108,7 @@ def test_the_verification_get_and_unknown_platforms_are_flask_s(client, flask_on
 
 
 def test_concurrent_deliveries_are_each_stored_once_and_become_messages(app, whatsapp_account, run_jobs, db):
-    from inbox.models import InboundDelivery, Message
+    from inbox.models import Message
 
     db.rollback()
     statuses, start = [], threading.Barrier(50)
@@ -126,7 +125,7 @@ def test_concurrent_deliveries_are_each_stored_once_and_become_messages(app, wha
         thread.join()
 
     assert statuses == [200] * 50
-    assert count(db, InboundDelivery) == 50
+    assert kept_deliveries(app) == 50
     run_jobs()
     assert count(db, Message) == 50
     ids = db.scalars(select(Message.external_id)).all()
@@ -135,9 +134,8 @@ def test_concurrent_deliveries_are_each_stored_once_and_become_messages(app, wha
     assert sorted(ids) == sorted(sent)
 
 
-def test_a_failure_while_storing_answers_500_and_keeps_nothing(client, whatsapp_account, db, monkeypatch):
+def test_a_failure_while_storing_answers_500_and_keeps_nothing(app, client, whatsapp_account, db, monkeypatch):
     from inbox import intake
-    from inbox.models import InboundDelivery
 
     def broken(self, rows):
         raise RuntimeError("disk full")
@@ -150,7 +148,7 @@ def test_a_failure_while_storing_answers_500_and_keeps_nothing(client, whatsapp_
         "error": {"code": "internal_error", "message": "The server failed; the error is logged."}
     }
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert count(db, InboundDelivery) == 0
+    assert kept_deliveries(app) == 0
 
 
 def test_sqlite_writers_take_turns_through_the_lock_file(app, tmp_path):
