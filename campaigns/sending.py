@@ -457,6 +457,7 @@ def _send_one(sender: Sender, claimed: Claimed) -> Outcome:
 def _defer(sender: Sender, claimed: Claimed, wait: float) -> Outcome:
     """The account's daily cap is reached: this send and the campaign's other pending ones wait until a place
     frees (the campaign stays running; each row says why it waits)."""
+    ratelimit.release_pair(sender.account_id, claimed.address)  # not sent: the person's window is free
     until = utcnow() + timedelta(seconds=wait)
     reason = DAILY_CAP.format(cap=sender.daily_cap, when=until.strftime("%Y-%m-%d %H:%M"))
     db = session()
