@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import distinct, func, select
 
-from campaigns import audience, sending
+from campaigns import audience, limits, sending
 from inbox import jobs
 from inbox.auth import api_user, require_roles
 from inbox.db import session, utcnow
@@ -30,7 +30,7 @@ from inbox.serializers import iso
 
 bp = Blueprint("campaigns", __name__, url_prefix="/api/v1")
 ROLES = ("marketing", "admin")  # issue 7: marketing only, and admins
-CAMPAIGN_PLATFORMS = ("whatsapp",)  # the channels campaigns are sent on
+CAMPAIGN_PLATFORMS = ("whatsapp", "facebook", "twitter")  # the channels campaigns are sent on
 NAME_MAX = 200
 PREVIEW_COUNT = 5
 
@@ -52,23 +52,37 @@ def _account(body: dict) -> ChannelAccount:
     else:
         channel = body.get("channel")
         if not isinstance(channel, str) or not channel:
-            raise ApiError(422, "bad_channel", "Say which channel (whatsapp...) or channel account (account_id).")
+            raise ApiError(
+                422, "bad_channel", "Say which channel (whatsapp, facebook, twitter) or channel account (account_id)."
+            )
         account = db.scalars(
             select(ChannelAccount).where(ChannelAccount.platform == channel).order_by(ChannelAccount.id)
         ).first()
     if account is None:
         raise ApiError(422, "bad_channel", "There is no such channel account.")
     if account.platform not in CAMPAIGN_PLATFORMS:
-        raise ApiError(422, "channel_not_supported", "Campaigns are sent on WhatsApp numbers for now.")
+        raise ApiError(422, "channel_not_supported", "Campaigns are sent on WhatsApp, Messenger and X accounts.")
     return account
 
 
-def _rate(body: dict) -> float:
-    cap = float(current_app.config["CAMPAIGN_MAX_RATE"])
+def _rate(body: dict, allowed: limits.Limits) -> float:
+    cap = allowed.rate
     rate = body.get("rate_per_second", cap)
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= cap:
-        raise ApiError(422, "bad_rate", f"rate_per_second is more than 0 and at most this number's cap, {cap:g}.")
+        raise ApiError(422, "bad_rate", f"rate_per_second is more than 0 and at most this account's cap, {cap:g}.")
     return float(rate)
+
+
+def _tag(body: dict, allowed: limits.Limits) -> str | None:
+    """The message tag a Messenger campaign declares for people outside the 24-hour window (optional)."""
+    tag = body.get("tag")
+    if tag in (None, ""):
+        return None
+    if not allowed.tags:
+        raise ApiError(422, "bad_tag", "This channel takes no message tag.")
+    if tag not in allowed.tags:
+        raise ApiError(422, "bad_tag", f"tag is one of {', '.join(allowed.tags)} (or none).")
+    return tag
 
 
 def _schedule(body: dict) -> datetime | None:
@@ -136,15 +150,19 @@ def create():
     if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX:
         raise ApiError(422, "bad_name", f"name is required (at most {NAME_MAX} characters).")
     account = _account(body)
+    allowed = limits.for_account(account)
     spec, csv_text, variables = _audience(body)
     text, template = _message(body, variables)
+    if template is not None and not allowed.templates:
+        raise ApiError(422, "bad_template", "This channel has no approved templates: give a text.")
     campaign = Campaign(
         name=name.strip(),
         account_id=account.id,
         status="draft",  # startable once the audience job has written its report
         text=text,
         platform_template=template,
-        rate_per_second=_rate(body),
+        tag=_tag(body, allowed),
+        rate_per_second=_rate(body, allowed),
         audience=spec,
         scheduled_at=_schedule(body),
         created_by_id=api_user().id,
@@ -238,6 +256,7 @@ def campaign_json(campaign: Campaign, details: bool = False) -> dict:
         "status": campaign.status,
         "text": campaign.text,
         "template": campaign.platform_template,
+        "tag": campaign.tag,
         "rate_per_second": campaign.rate_per_second,
         "audience": campaign.audience,
         "audience_report": campaign.audience_report,

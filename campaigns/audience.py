@@ -11,8 +11,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from connectors import get_connector
 from inbox.db import insert_ignoring_conflicts, session
-from inbox.models import Campaign, CampaignRecipient, Contact, ContactIdentity, OptOut
+from inbox.models import (
+    Campaign,
+    CampaignRecipient,
+    ChannelAccount,
+    Contact,
+    ContactIdentity,
+    CustomerPhone,
+    OptOut,
+)
 from inbox.rendering import MissingValue, TemplateRefused, render
 
 BATCH = 1000
@@ -52,6 +61,7 @@ class Row:
     contact_id: int | None
     variables: dict
     problem: str | None = None
+    skip: str | None = None  # kept as a skipped recipient with this reason (no identity on the account)
 
 
 @dataclass
@@ -104,8 +114,9 @@ def _delimiter(first_line: str) -> str:
     return ";" if first_line.count(";") > first_line.count(",") else ","  # Excel in Morocco writes ;
 
 
-def csv_rows(stream: io.TextIOBase, account_id: int) -> Iterator[Row]:
+def csv_rows(stream: io.TextIOBase, account: ChannelAccount) -> Iterator[Row]:
     """Each data row of a CSV audience read from a stream, with its address on the account (or why not)."""
+    connector = get_connector(account.platform)
     first = stream.readline()
     columns = csv_columns(first)
     for line, values in enumerate(csv.reader(stream, delimiter=_delimiter(first)), start=2):
@@ -115,7 +126,36 @@ def csv_rows(stream: io.TextIOBase, account_id: int) -> Iterator[Row]:
             yield Row(line, None, None, {}, f"{len(values)} values for {len(columns)} columns")
             continue
         variables = {name: value.strip() for name, value in zip(columns, values, strict=True)}
-        yield _addressed(line, variables, account_id)
+        if connector.PHONE_ADDRESSES:
+            yield _addressed(line, variables, account.id)
+        else:
+            yield _identified(line, variables, account.id, connector.IDENTITY)
+
+
+def _identified(line: int, variables: dict, account_id: int, name: str) -> Row:
+    """A row on a platform that reaches people only through an identity the account has seen (a Messenger
+    PSID, an X user id), found from the row's cil or phone; without one the row is a skipped recipient."""
+    query = select(ContactIdentity.external_id, Contact.id).join(Contact, Contact.id == ContactIdentity.contact_id)
+    query = query.where(ContactIdentity.account_id == account_id).order_by(ContactIdentity.id).limit(1)
+    placeholder = None
+    if variables.get("cil"):
+        placeholder = f"cil:{variables['cil']}"
+        found = session().execute(query.where(Contact.cil == variables["cil"])).first()
+        if found:
+            return Row(line, found[0], found[1], variables)
+    if variables.get("phone"):
+        number = whatsapp_address(variables["phone"])
+        if number is None and placeholder is None:
+            return Row(line, None, None, variables, f"{variables['phone']!r} is not a phone number")
+        if number is not None:
+            placeholder = placeholder or f"phone:{number}"
+            listed = select(CustomerPhone.customer_id).where(CustomerPhone.number == number)
+            found = session().execute(query.where((Contact.phone == number) | Contact.customer_id.in_(listed))).first()
+            if found:
+                return Row(line, found[0], found[1], variables)
+    if placeholder is None:
+        return Row(line, None, None, variables, "no cil and no phone on this line")
+    return Row(line, placeholder, None, variables, skip=f"no {name} identity")
 
 
 def _addressed(line: int, variables: dict, account_id: int) -> Row:
@@ -220,7 +260,9 @@ def expand(campaign: Campaign, rows: Iterator[Row], variables: set[str], end_bat
             report.duplicates += 1
             continue
         state, reason = "pending", None
-        if row.address in opted_out:
+        if row.skip:
+            state, reason = "skipped", row.skip
+        elif row.address in opted_out:
             state, reason = "skipped", OPTED_OUT
         elif campaign.text:
             try:

@@ -1,6 +1,7 @@
 """The pace of sends, shared by every worker through Redis: a rate per channel account (GCRA, on Redis's own
 clock so that workers' clocks do not matter), the platform's one message per person every few seconds, and a
-slow-down window that a rate-limit error (130429, 131056) opens with its Retry-After.
+slow-down window that a rate-limit error (130429, 131056, Messenger's 613, X's 429) opens with its Retry-After,
+and a cap on an account's sends in any 24 hours (X's daily DM limit).
 
 The platform counts messages as they reach it, in any one-second window. A send given its slot at time t
 reaches the platform a little later, by a delay that varies from send to send (a worker woken late, the
@@ -45,6 +46,27 @@ return {0, tat - now_us}
 """
 
 
+# The sends of an account in the last 24 hours (a sorted set of send times, on Redis's clock): a platform's
+# daily cap is a rolling window (X: 15,000 DMs per 24 h). Returns 0 and counts the send, or the ms until the
+# oldest send of the window is 24 h old and frees its place.
+_DAILY = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(oldest[2]) + window - now_ms)
+end
+local id = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], now_ms, id)
+redis.call('PEXPIRE', KEYS[1], window)
+redis.call('PEXPIRE', KEYS[2], window)
+return 0
+"""
+DAY_MS = 24 * 3600 * 1000
+
+
 @dataclass(frozen=True)
 class Slot:
     """What the limiter said: `kind` is "go" (sleep `wait` seconds, then send), "slowed" (the account is
@@ -61,6 +83,17 @@ def _script():
         cached = connection.register_script(_TAKE)
         connection._campaign_take = cached
     return cached
+
+
+def take_daily(account_id: int, cap: int) -> float:
+    """Count one send against the account's cap for any 24 hours: 0.0 when it may go, else the seconds until
+    a place frees (nothing is counted then)."""
+    connection = broker.connection()
+    script = getattr(connection, "_campaign_daily", None)
+    if script is None:
+        script = connection._campaign_daily = connection.register_script(_DAILY)
+    wait_ms = script(keys=[_daily_key(account_id), _daily_key(account_id) + ":id"], args=[cap, DAY_MS])
+    return int(wait_ms) / 1000
 
 
 def interval_us(rate_per_second: float) -> int:
@@ -139,6 +172,10 @@ def _slow_key(account_id: int) -> str:
 
 def _pair_key(account_id: int, address: str) -> str:
     return f"campaigns:pair:{account_id}:{address}"
+
+
+def _daily_key(account_id: int) -> str:
+    return f"campaigns:daily:{account_id}"
 
 
 def _sent_key(campaign_id: int, second: int) -> str:

@@ -27,13 +27,13 @@ import requests
 from flask import current_app
 from sqlalchemy import bindparam, func, or_, select, update
 
-from campaigns import audience, ratelimit
+from campaigns import audience, limits, ratelimit
 from connectors import get_connector
 from connectors.base import AccountSettings, OutboundMessage, SendError
 from inbox import broker, jobs
 from inbox.channels import account_settings
 from inbox.db import session, utcnow
-from inbox.models import Campaign, CampaignRecipient, OptOut
+from inbox.models import Campaign, CampaignRecipient, ContactIdentity, Conversation, OptOut
 from inbox.rendering import MissingValue, TemplateRefused, render
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ INTERRUPTED = (
     "The worker stopped during this send: it may or may not have reached the customer. "
     "It is not sent again by itself; resend it by hand if needed."
 )
+DAILY_CAP = "The account's cap of {cap} sends in 24 hours was reached: sent from {when} (UTC)."
 NO_ANSWER = (
     "The platform did not answer this send ({code}): it may or may not have reached the customer. "
     "It is not sent again by itself; resend it by hand if needed."
@@ -80,12 +81,12 @@ def prepare_audience(campaign_id: int) -> None:
     spec = campaign.audience or {}
     if spec.get("filters") is not None:
         variables = audience.FILTER_VARIABLES
-        rows = audience.filter_rows(spec["filters"], campaign.account_id)
+        rows = audience.filter_rows(spec["filters"], campaign.account_id)  # contacts with an identity there
         report = audience.expand(campaign, rows, variables, end_batch=db.commit)
     else:
         with csv_path(campaign_id).open(encoding="utf-8-sig", newline="") as stream:
             variables = set(spec.get("columns") or ())
-            rows = audience.csv_rows(stream, campaign.account_id)
+            rows = audience.csv_rows(stream, campaign.account)
             report = audience.expand(campaign, rows, variables, end_batch=db.commit)
     campaign = db.get(Campaign, campaign_id)
     campaign.audience_report = report.as_dict()
@@ -180,6 +181,23 @@ _OUTCOME = (
 _RELEASE = (
     update(_R).where(*_OURS).values(state="pending", not_before=bindparam("v_not_before"), attempts=_R.attempts - 1)
 )
+_RELEASE_WHY = _RELEASE.values(reason=bindparam("v_reason"))  # put back for a reason shown meanwhile (a daily cap)
+# The rest of the campaign waits too (the account's daily cap): one statement, not a claim and release per row.
+_DEFER = (
+    update(_R)
+    .where(
+        _R.campaign_id == bindparam("p_campaign"),
+        _R.state == "pending",
+        or_(_R.not_before.is_(None), _R.not_before < bindparam("v_not_before")),
+    )
+    .values(not_before=bindparam("v_not_before"), reason=bindparam("v_reason"))
+)
+# When the person last wrote to the account (platforms whose campaign sends depend on the reply window).
+_LAST_INBOUND = (
+    select(func.max(Conversation.last_inbound_at))
+    .join(ContactIdentity, Conversation.identity_id == ContactIdentity.id)
+    .where(ContactIdentity.account_id == bindparam("p_account"), ContactIdentity.external_id == bindparam("p_address"))
+)
 _STATUS = select(Campaign.status).where(Campaign.id == bindparam("p_campaign"))
 _LEFT = (
     select(_R.state, func.count(), func.min(_R.not_before), func.min(_R.claimed_at))
@@ -196,6 +214,7 @@ class Claimed:
     address: str
     variables: dict
     claim: int
+    last_inbound_at: datetime | None = None
 
 
 @dataclass
@@ -215,7 +234,10 @@ class Outcome:
     def record(self, connection) -> None:
         keys = {"p_id": self.recipient_id, "p_claim": self.claim, "v_not_before": self.not_before}
         if self.release:
-            connection.execute(_RELEASE, keys)
+            if self.reason:
+                connection.execute(_RELEASE_WHY, {**keys, "v_reason": self.reason})
+            else:
+                connection.execute(_RELEASE, keys)
             return
         connection.execute(
             _OUTCOME,
@@ -243,21 +265,28 @@ class Sender:
     template: dict | None
     columns: frozenset
     hold_seconds: float
+    tag: str | None = None
+    window: bool = False  # the connector decides on the person's last message (Messenger's 24 hours)
+    daily_cap: int | None = None
 
     @classmethod
     def load(cls, campaign: Campaign) -> Sender:
         account = campaign.account
         columns = set((campaign.audience or {}).get("columns") or ()) | audience.FILTER_VARIABLES
+        allowed = limits.for_account(account)
         return cls(
             campaign_id=campaign.id,
             account_id=account.id,
             platform=account.platform,
             settings=account_settings(account),
-            rate=campaign.rate_per_second,
+            rate=min(campaign.rate_per_second, allowed.rate),  # an account's cap lowered since creation holds
             text=campaign.text,
             template=campaign.platform_template,
             columns=frozenset(columns),
             hold_seconds=current_app.config["CAMPAIGN_STALE_SECONDS"],
+            tag=campaign.tag,
+            window=allowed.window,
+            daily_cap=allowed.daily_cap,
         )
 
 
@@ -277,6 +306,9 @@ def _claim_next(sender: Sender, outcome: Outcome | None) -> Claimed | None:
                 break
             if connection.scalar(_OPTED_OUT, {"p_platform": sender.platform, "p_address": row.address}) is None:
                 claimed = Claimed(row.id, row.address, row.variables or {}, row.attempts)
+                if sender.window:
+                    keys = {"p_account": sender.account_id, "p_address": row.address}
+                    claimed.last_inbound_at = connection.scalar(_LAST_INBOUND, keys)
                 break
             Outcome(row.id, row.attempts, "skipped", reason=OPTED_OUT).record(connection)
         db.commit()
@@ -350,8 +382,11 @@ def send_some(campaign_id: int) -> None:
             claimed = _claim_next(sender, outcome)
             outcome = None
             if claimed is None:
-                if not _left(campaign_id).pending:
+                left = _left(campaign_id)
+                if not left.pending:
                     break  # what is left is in flight (here or in a dead worker): _next_slice sees to it
+                if left.due and (left.due - utcnow()).total_seconds() > SLICE_SECONDS:
+                    break  # all deferred (a daily cap, a long Retry-After): _next_slice queues the loop for then
                 time.sleep(IDLE_SECONDS)  # retries due a little later (a rate limit, the pair rule)
                 continue
             outcome = _send_one(sender, claimed)
@@ -389,6 +424,11 @@ def _next_slice(campaign_id: int) -> None:
 
 def _send_one(sender: Sender, claimed: Claimed) -> Outcome:
     """Send one claimed message at the account's pace; returns what became of it (not yet recorded)."""
+    connector = get_connector(sender.platform)
+    if sender.window:  # decided at the send, not when the audience was read: the window may close meanwhile
+        refusal = connector.campaign_refusal(claimed.last_inbound_at, utcnow(), sender.tag)
+        if refusal:
+            return Outcome(claimed.id, claimed.claim, "skipped", reason=refusal)
     try:
         outbound = _outbound(sender, claimed)
     except (MissingValue, TemplateRefused) as problem:
@@ -402,17 +442,34 @@ def _send_one(sender: Sender, claimed: Claimed) -> Outcome:
         return Outcome(
             claimed.id, claimed.claim, "pending", not_before=utcnow() + timedelta(seconds=slot.wait), release=True
         )
+    if sender.daily_cap:
+        wait = ratelimit.take_daily(sender.account_id, sender.daily_cap)
+        if wait:
+            return _defer(sender, claimed, wait)
     try:
-        result = get_connector(sender.platform).send(sender.settings, outbound)
+        result = connector.send(sender.settings, outbound)
     except SendError as error:
         return _failed(sender, claimed, error)
     ratelimit.sent(sender.account_id, claimed.address, sender.campaign_id)
     return Outcome(claimed.id, claimed.claim, "sent", external_id=result.external_id, sent_at=utcnow())
 
 
+def _defer(sender: Sender, claimed: Claimed, wait: float) -> Outcome:
+    """The account's daily cap is reached: this send and the campaign's other pending ones wait until a place
+    frees (the campaign stays running; each row says why it waits)."""
+    ratelimit.release_pair(sender.account_id, claimed.address)  # not sent: the person's window is free
+    until = utcnow() + timedelta(seconds=wait)
+    reason = DAILY_CAP.format(cap=sender.daily_cap, when=until.strftime("%Y-%m-%d %H:%M"))
+    db = session()
+    db.connection().execute(_DEFER, {"p_campaign": sender.campaign_id, "v_not_before": until, "v_reason": reason})
+    db.commit()
+    return Outcome(claimed.id, claimed.claim, "pending", reason=reason, not_before=until, release=True)
+
+
 def _outbound(sender: Sender, claimed: Claimed) -> OutboundMessage:
     variables = claimed.variables
     ref = f"campaign:{claimed.id}"
+    first = {"proactive": True, "tag": sender.tag, "last_inbound_at": claimed.last_inbound_at}
     if sender.template:
         values = []
         for column in sender.template.get("parameters") or ():
@@ -420,9 +477,9 @@ def _outbound(sender: Sender, claimed: Claimed) -> OutboundMessage:
                 raise MissingValue(f"Missing for this message: {column}.")
             values.append(variables[column])
         spec = {"name": sender.template["name"], "language": sender.template["language"], "parameters": values}
-        return OutboundMessage(to=claimed.address, template=spec, ref=ref)
+        return OutboundMessage(to=claimed.address, template=spec, ref=ref, **first)
     columns = sender.columns if variables.keys() <= sender.columns else sender.columns | set(variables)
-    return OutboundMessage(to=claimed.address, text=render(sender.text, variables, columns), ref=ref)
+    return OutboundMessage(to=claimed.address, text=render(sender.text, variables, columns), ref=ref, **first)
 
 
 def _unanswered(error: SendError) -> bool:
@@ -447,8 +504,8 @@ def _failed(sender: Sender, claimed: Claimed, error: SendError) -> Outcome:
         return Outcome(claimed.id, claimed.claim, "failed", error_code=error.code, reason=error.message)
     base = current_app.config["RETRY_BASE_SECONDS"]
     backoff_seconds = error.retry_after or base * 2 ** min(claimed.claim, 6)
-    if error.code in ("130429", "131056") or error.retry_after:
-        ratelimit.slow_down(sender.account_id, backoff_seconds)  # every worker slows down on this number
+    if error.rate_limited or error.retry_after:
+        ratelimit.slow_down(sender.account_id, backoff_seconds)  # every worker slows down on this account
     if claimed.claim >= MAX_ATTEMPTS:
         return Outcome(claimed.id, claimed.claim, "failed", error_code=error.code, reason=error.message)
     return Outcome(

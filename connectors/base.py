@@ -105,6 +105,10 @@ class OutboundMessage:
     # Choices to tap instead of a text (connectors with CHOICES only): {"body", "button", "options": [{"id",
     # "title", "description"?}, ...]}; `button` labels the list that opens when there are too many for buttons.
     choices: Mapping[str, Any] | None = None
+    # Not a reply: a campaign's message, sent first (platforms with a reply window choose how it may go).
+    proactive: bool = False
+    # The purpose the sender declares for a proactive message outside the window (a Messenger message tag).
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,12 +145,22 @@ class FetchedMedia:
 class SendError(Exception):
     """A platform refused or could not take a call; `retryable` tells the job what to do."""
 
-    def __init__(self, code: str, message: str, *, retryable: bool, retry_after: float | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        rate_limited: bool = False,
+    ):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.retryable = retryable
         self.retry_after = retry_after
+        # The platform's rate limit for the account: every sender on it should slow down, not only this one.
+        self.rate_limited = rate_limited
 
 
 def hmac_sha256(key: str, body: bytes) -> bytes:
@@ -174,6 +188,17 @@ class Connector:
     SENDS_TEMPLATES: bool = False
     # Whether the platform shows tappable choices (OutboundMessage.choices): self-service needs them.
     CHOICES: bool = False
+    # Campaigns: sends per second allowed by default on an account (None: the CAMPAIGN_MAX_RATE setting), the
+    # sends allowed in any 24 hours (None: no such cap), the purposes a campaign may declare to reach people
+    # outside the reply window, and whether campaign sends depend on the person's last message (the window).
+    CAMPAIGN_RATE: float | None = None
+    CAMPAIGN_DAILY_CAP: int | None = None
+    CAMPAIGN_TAGS: tuple[str, ...] = ()
+    CAMPAIGN_WINDOW: bool = False
+    # Whether the platform addresses people by phone number (a campaign's CSV phone is then the address);
+    # otherwise a person is reached through an identity the account has seen, named IDENTITY in reasons.
+    PHONE_ADDRESSES: bool = False
+    IDENTITY: str = ""
 
     # Each platform package's modules: webhook.py (challenge, verify, parse) and client.py (send,
     # fetch_media); the methods below hand over to them.
@@ -206,6 +231,10 @@ class Connector:
 
     def reply_refusal(self, last_inbound_at: datetime | None, now: datetime, mode: str = DIRECT) -> str | None:
         """Why a reply in this mode cannot be sent now (a sentence for the agent), or None when it can."""
+        return None
+
+    def campaign_refusal(self, last_inbound_at: datetime | None, now: datetime, tag: str | None) -> str | None:
+        """Why a campaign message cannot reach this person now (kept as the recipient's reason), or None."""
         return None
 
     def hide(self, account: AccountSettings, external_id: str, hidden: bool = True) -> None:

@@ -100,6 +100,30 @@ def register(app) -> None:
         for row in report["rejected"]:
             click.echo(f"line {row['line']} (CIL {row['cil'] or '-'}): {' '.join(row['reasons'])}")
 
+    @app.cli.command("campaign-limits")
+    @click.argument("account_id", type=int)
+    @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Campaign sends per second at most.")
+    @click.option("--daily-cap", type=click.IntRange(min=1), help="Campaign sends in any 24 hours at most.")
+    @click.option("--default", "reset", is_flag=True, help="Back to the platform's defaults first.")
+    def campaign_limits_command(account_id, rate, daily_cap, reset):
+        """Show or set a channel account's campaign limits (rate, daily cap); unset ones are the platform's."""
+        from campaigns import limits
+        from inbox.models import ChannelAccount
+
+        account = session().get(ChannelAccount, account_id)
+        if account is None:
+            raise click.ClickException(f"No channel account {account_id}.")
+        if reset:
+            account.campaign_rate = account.campaign_daily_cap = None
+        if rate is not None:
+            account.campaign_rate = rate
+        if daily_cap is not None:
+            account.campaign_daily_cap = daily_cap
+        allowed = limits.for_account(account)
+        session().commit()
+        cap = allowed.daily_cap if allowed.daily_cap else "none"
+        click.echo(f"{account.name} ({account.platform}): {allowed.rate:g} per second, daily cap {cap}")
+
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker_command(burst):

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -109,6 +110,9 @@ class ChannelAccount(Base):
     business_hours: Mapped[dict | None] = mapped_column(JSON)
     # Minutes to take a first contact and to answer each new message (the contract: 15 for both).
     first_response_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Campaign limits of this account; None: its platform's default (campaigns/limits.py).
+    campaign_rate: Mapped[float | None] = mapped_column(Float)
+    campaign_daily_cap: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -630,6 +634,8 @@ class Campaign(Base):
     # A text template (Jinja, sandboxed; the audience's columns as variables) or a platform template.
     text: Mapped[str | None] = mapped_column(Text)
     platform_template: Mapped[dict | None] = mapped_column(JSON)  # {name, language, parameters: [column...]}
+    # A Messenger message tag declared for people outside the 24-hour window (None: they are skipped).
+    tag: Mapped[str | None] = mapped_column(String(40))
     rate_per_second: Mapped[float] = mapped_column(default=80.0)
     audience: Mapped[dict | None] = mapped_column(JSON)  # {"filters": {...}} or {"csv": true, "columns": [...]}
     audience_report: Mapped[dict | None] = mapped_column(JSON)  # rows read, bad rows, duplicates, opted out

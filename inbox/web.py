@@ -77,6 +77,7 @@ def inbox():
 @login_required
 def campaigns():
     """The marketing team's campaigns page (marketing and admins)."""
+    from campaigns import limits
     from campaigns.api import CAMPAIGN_PLATFORMS, ROLES
     from inbox.models import ChannelAccount
 
@@ -91,15 +92,29 @@ def campaigns():
         )
         .all()
     )
+    offered = [_campaign_account(a, limits.for_account(a)) for a in accounts]
     page = render_template(
         "web/campaigns.html",
         user=current_user,
-        accounts=[{"id": a.id, "name": a.name, "platform": a.platform} for a in accounts],
-        max_rate=current_app.config["CAMPAIGN_MAX_RATE"],
+        accounts=offered,
+        max_rate=max((float(a["max_rate"]) for a in offered), default=current_app.config["CAMPAIGN_MAX_RATE"]),
+        channel_names={"whatsapp": "WhatsApp", "facebook": "Messenger", "twitter": "X"},
         timezone=current_app.config["TIMEZONE"],
     )
     session().commit()
     return page
+
+
+def _campaign_account(account, allowed) -> dict:
+    """An account as the campaigns form offers it: its rate cap and the message tags it takes."""
+    return {
+        "id": account.id,
+        "name": account.name,
+        "platform": account.platform,
+        "max_rate": f"{allowed.rate:g}",
+        "tags": " ".join(allowed.tags),
+        "templates": allowed.templates,
+    }
 
 
 @bp.get("/supervisor")

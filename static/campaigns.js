@@ -20,6 +20,7 @@ const TEXT = {
   resent: t("Resent"),
   chooseCsv: t("Choose a CSV file."),
   noTemplate: t("No approved template on this account."),
+  rateCap: (rate) => t("At most {rate} per second on this account.", { rate }),
   parameter: (number) => t("Value {number}", { number }),
   columns: (names) => t("Variables: {names}", { names }),
   progress: (done, total, rate, left) => t("{done} of {total} handled, {rate} per second now, {left} left",
@@ -122,11 +123,28 @@ function drawParameters() {
       ...names.map((name) => el("option", { value: name, selected: name === names[index + 1] }, name))))));
 }
 
+// What the chosen account allows: its rate cap, message tags (Messenger), approved templates (WhatsApp).
+function drawAccount() {
+  const option = form.account_id.selectedOptions[0];
+  const tags = (option?.dataset.tags || "").split(" ").filter(Boolean);
+  const maxRate = option?.dataset.maxRate || root.dataset.maxRate;
+  form.rate.max = maxRate;
+  form.rate.value = maxRate;
+  document.getElementById("rate-note").textContent = TEXT.rateCap(maxRate);
+  document.getElementById("tag-choice").hidden = !tags.length;
+  for (const choice of form.tag.options) choice.hidden = Boolean(choice.value) && !tags.includes(choice.value);
+  if (!tags.includes(form.tag.value)) form.tag.value = "";
+  const templatesOffered = Boolean(option?.dataset.templates);
+  document.getElementById("template-choice").hidden = !templatesOffered;
+  if (!templatesOffered) form.message_kind.value = "text";
+}
+
 async function loadTemplates() {
   const option = form.account_id.selectedOptions[0];
+  drawAccount();
   templates = [];
   form.template.replaceChildren();
-  if (!option || option.dataset.platform !== "whatsapp") return drawParameters();
+  if (!option || !option.dataset.templates) return drawParameters();
   try {
     templates = (await get(`/api/v1/channel-accounts/${option.value}/templates`)).items.filter((item) => item.usable);
   } catch (error) {
@@ -155,6 +173,7 @@ form.addEventListener("change", (event) => {
 
 function body() {
   const data = { name: form.name.value, account_id: Number(form.account_id.value), rate_per_second: Number(form.rate.value) };
+  if (!document.getElementById("tag-choice").hidden && form.tag.value) data.tag = form.tag.value;
   if (form.audience_kind.value === "csv") {
     if (!csvText) throw new Error(TEXT.chooseCsv);
     data.audience = { csv: csvText };
@@ -181,6 +200,7 @@ form.addEventListener("submit", async (event) => {
     form.reset();
     csvText = null;
     csvColumns = [];
+    drawAccount();
     drawColumns();
     await loadList();
     show(campaign.id);

@@ -12,6 +12,15 @@ class FacebookConnector(Connector):
     MAX_FILE_BYTES = 25 * 1024 * 1024  # Send API attachment limit (fixtures README C.2)
     SIGNATURE_HEADER = "X-Hub-Signature-256"
     REPLY_MODES = (DIRECT, PUBLIC_REPLY, PRIVATE_REPLY)
+    # Under the 40 messages/s at which a Page's new messages stop showing (fixtures README D; the Send API
+    # itself takes 300 calls/s), leaving room for the agents' replies.
+    CAMPAIGN_RATE = 30.0
+    CAMPAIGN_TAGS = client.CAMPAIGN_TAGS
+    CAMPAIGN_WINDOW = True
+    IDENTITY = "Messenger"  # a PSID of the Page
+
+    def campaign_refusal(self, last_inbound_at, now, tag):
+        return client.campaign_refusal(last_inbound_at, now, tag)
 
     def reply_refusal(self, last_inbound_at, now, mode=DIRECT):
         return client.reply_refusal(last_inbound_at, now, mode)

@@ -44,6 +44,12 @@ REASONS = {
     "10903": "This person can't be answered on this comment any more: it may have been deleted.",
 }
 WINDOW_SUBCODES = {"2018065", "2018278"}
+# Rate limits (Graph error reference: 4 app, 17 user, 32 Page, 613 calls): the Page's sends slow down.
+RATE_LIMIT_CODES = {"4", "17", "32", "613"}
+# The tags a campaign may declare to reach people outside the 24-hour window (README C.2). HUMAN_AGENT is
+# left out: it is for a person answering, never for a bulk message.
+CAMPAIGN_TAGS = ("ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE")
+NO_TAG = "outside the 24-hour window, no tag"
 ATTACHMENT_TYPES = {"image": "image", "video": "video", "audio": "audio"}
 
 
@@ -57,6 +63,25 @@ def messaging_type_for(last_inbound_at: datetime | None, now: datetime) -> tuple
     if age <= HUMAN_AGENT_WINDOW:
         return "MESSAGE_TAG", "HUMAN_AGENT"
     raise SendError("outside_window", OUTSIDE_WINDOW, retryable=False)
+
+
+def campaign_messaging_type(last_inbound_at: datetime | None, now: datetime, tag: str | None) -> tuple[str, str | None]:
+    """(messaging_type, tag) for a campaign message: UPDATE (sent first, not an answer) inside the 24-hour
+    window, MESSAGE_TAG with the campaign's tag outside it; raises SendError("outside_window") without a tag."""
+    if last_inbound_at is not None and _aware(now) - _aware(last_inbound_at) <= STANDARD_WINDOW:
+        return "UPDATE", None
+    if tag in CAMPAIGN_TAGS:
+        return "MESSAGE_TAG", tag
+    raise SendError("outside_window", NO_TAG, retryable=False)
+
+
+def campaign_refusal(last_inbound_at: datetime | None, now: datetime, tag: str | None) -> str | None:
+    """Why a campaign message cannot go to this person now, or None."""
+    try:
+        campaign_messaging_type(last_inbound_at, now, tag)
+    except SendError as refusal:
+        return refusal.message
+    return None
 
 
 def reply_refusal(last_inbound_at: datetime | None, now: datetime, mode: str = DIRECT) -> str | None:
@@ -85,7 +110,10 @@ def send(account: AccountSettings, message: OutboundMessage) -> SendResult:
         return reply_privately(account, _comment_id(message), message.text or "", ref=message.ref)
     if message.mode != DIRECT:
         raise SendError("unsupported", f"Facebook cannot send a {message.mode!r} reply.", retryable=False)
-    messaging_type, tag = messaging_type_for(message.last_inbound_at, datetime.now(UTC))
+    if message.proactive:
+        messaging_type, tag = campaign_messaging_type(message.last_inbound_at, datetime.now(UTC), message.tag)
+    else:
+        messaging_type, tag = messaging_type_for(message.last_inbound_at, datetime.now(UTC))
     envelope: dict[str, Any] = {"recipient": {"id": message.to}, "messaging_type": messaging_type}
     if tag:
         envelope["tag"] = tag
@@ -209,4 +237,5 @@ def error_from(status: int, body: Any, retry_after: str | None = None) -> SendEr
         retryable = False
     else:
         retryable = code in RETRYABLE_CODES or bool(error.get("is_transient")) or status == 429 or status >= 500
-    return SendError(code, reason, retryable=retryable, retry_after=wait)
+    limited = code in RATE_LIMIT_CODES or status == 429
+    return SendError(code, reason, retryable=retryable, retry_after=wait, rate_limited=limited)

@@ -32,6 +32,7 @@ OFFICIAL_API_HOSTS = ("api.twitter.com", "api.x.com")
 DM_FORBIDDEN = "X does not allow this Direct Message: the customer may have closed their DMs or blocked the account."
 REPLY_FORBIDDEN = "X does not allow this reply: the tweet may be protected, deleted, or the account restricted."
 RATE_LIMITED = "X's rate limit for this account was reached; the message goes out again after the reset."
+CANNOT_DM = 349  # X's error code for a person the account may not DM (closed DMs, blocked)
 UNAUTHORIZED = "X rejected the account's credentials: an administrator must renew the access token."
 
 
@@ -160,10 +161,11 @@ def _errors(mode: str) -> Iterator[None]:
         yield
     except tweepy.TooManyRequests as exc:
         wait = max(0.0, exc.reset_time - time.time()) if exc.reset_time else None  # x-rate-limit-reset is epoch s
-        raise SendError("429", RATE_LIMITED, retryable=True, retry_after=wait) from exc
+        raise SendError("429", RATE_LIMITED, retryable=True, retry_after=wait, rate_limited=True) from exc
     except tweepy.Forbidden as exc:
         reason = (DM_FORBIDDEN if mode == DIRECT else REPLY_FORBIDDEN) + _detail(exc)
-        raise SendError("403", reason, retryable=False) from exc
+        code = str(CANNOT_DM) if CANNOT_DM in exc.api_codes else "403"  # 349: "You cannot send messages to this user"
+        raise SendError(code, reason, retryable=False) from exc
     except tweepy.Unauthorized as exc:
         raise SendError("401", UNAUTHORIZED, retryable=False) from exc
     except tweepy.TwitterServerError as exc:
@@ -171,7 +173,8 @@ def _errors(mode: str) -> Iterator[None]:
         raise SendError(str(status), f"X answered HTTP {status}", retryable=True) from exc
     except tweepy.HTTPException as exc:
         status = exc.response.status_code
-        raise SendError(str(status), f"X refused the request (HTTP {status}){_detail(exc)}", retryable=False) from exc
+        code = str(CANNOT_DM) if CANNOT_DM in exc.api_codes else str(status)
+        raise SendError(code, f"X refused the request (HTTP {status}){_detail(exc)}", retryable=False) from exc
     except requests.Timeout as exc:
         raise SendError("timeout", "X did not answer in time", retryable=True) from exc
     except requests.RequestException as exc:

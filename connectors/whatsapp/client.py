@@ -21,6 +21,7 @@ from connectors.base import (
 )
 
 # Codes Meta asks to retry after a pause (fixtures README, section C.1 and D).
+RATE_LIMIT_CODES = {"130429", "131056"}  # the number's throughput, the pair rate (fixtures README D)
 RETRYABLE_CODES = {"1", "2", "4", "80007", "130429", "131000", "131048", "131056", "131057", "133004"}
 REASONS = {
     "131047": "More than 24 hours have passed since the customer last wrote: "
@@ -141,6 +142,7 @@ def _error_from(response: requests.Response | None, body) -> SendError:
         reason_for(code, details),
         retryable=retryable,
         retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+        rate_limited=code in RATE_LIMIT_CODES or status == 429,
     )
 
 

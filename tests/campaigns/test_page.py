@@ -26,9 +26,26 @@ def test_the_page_is_for_marketing_and_admins(app, users, whatsapp_account):
         if allowed:
             html = page.get_data(as_text=True)
             assert 'src="/static/campaigns.js"' in html and "New campaign" in html
-            assert f'<option value="{whatsapp_account.id}" data-platform="whatsapp">' in html
+            assert f'<option value="{whatsapp_account.id}" data-platform="whatsapp" data-max-rate="80"' in html
             assert re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html) is None  # CSP
             assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_the_page_offers_messenger_and_x_with_their_rates_and_the_messenger_tags(
+    app, users, whatsapp_account, facebook_account, twitter_account
+):
+    browser = app.test_client()
+    login(browser, "marketing@example.com")
+    html = browser.get("/campaigns?lang=en").get_data(as_text=True)
+    options = {m.group(1): m.group(0) for m in re.finditer(r'<option value="(\d+)" data-platform=[^>]*>', html)}
+    messenger, x, whatsapp = (options[str(a.id)] for a in (facebook_account, twitter_account, whatsapp_account))
+    tags = 'data-tags="ACCOUNT_UPDATE CONFIRMED_EVENT_UPDATE POST_PURCHASE_UPDATE"'
+    assert 'data-platform="facebook" data-max-rate="30"' in messenger and tags in messenger
+    assert 'data-templates=""' in messenger
+    assert 'data-platform="twitter" data-max-rate="0.166667" data-tags=""' in x
+    assert 'data-templates="yes"' in whatsapp and 'data-tags=""' in whatsapp
+    assert '<select name="tag">' in html and '<option value="CONFIRMED_EVENT_UPDATE">' in html
+    assert "HUMAN_AGENT" not in html and "responsibility is yours" in html
 
 
 def test_marketing_lands_on_campaigns_and_never_on_the_inbox(app, users):
