@@ -67,7 +67,12 @@ def _rate(body: dict) -> float:
     cap = float(current_app.config["CAMPAIGN_MAX_RATE"])
     rate = body.get("rate_per_second", cap)
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= cap:
-        raise ApiError(422, "bad_rate", f"rate_per_second is more than 0 and at most this number's cap, {cap:g}.")
+        raise ApiError(
+            422,
+            "bad_rate",
+            "rate_per_second is more than 0 and at most this number's cap, %(cap)s.",
+            cap=format(cap, "g"),
+        )
     return float(rate)
 
 
@@ -103,7 +108,7 @@ def _message(body: dict, variables: set[str]) -> tuple[str | None, dict | None]:
         raise ApiError(422, "bad_template", "template parameters are column names, in the order of {{1}}, {{2}}...")
     unknown = [p for p in parameters if p not in variables]
     if unknown:
-        raise ApiError(422, "bad_template", f"No column {', '.join(unknown)} in the audience.")
+        raise ApiError(422, "bad_template", "No column %(unknown)s in the audience.", unknown=", ".join(unknown))
     return None, {"name": str(template["name"]), "language": str(template["language"]), "parameters": parameters}
 
 
@@ -115,7 +120,7 @@ def _audience(body: dict) -> tuple[dict, str | None, set[str]]:
         filters = spec["filters"]
         allowed = {"language", "cil_prefix", "zone", "segment"}
         if not isinstance(filters, dict) or set(filters) - allowed:
-            raise ApiError(422, "bad_audience", f"filters take {', '.join(sorted(allowed))}.")
+            raise ApiError(422, "bad_audience", "filters take %(allowed)s.", allowed=", ".join(sorted(allowed)))
         return {"filters": filters}, None, set(audience.FILTER_VARIABLES)
     text = spec["csv"]
     if not isinstance(text, str):
@@ -134,7 +139,7 @@ def create():
     body = _json_body()
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX:
-        raise ApiError(422, "bad_name", f"name is required (at most {NAME_MAX} characters).")
+        raise ApiError(422, "bad_name", "name is required (at most %(limit)s characters).", limit=NAME_MAX)
     account = _account(body)
     spec, csv_text, variables = _audience(body)
     text, template = _message(body, variables)
@@ -295,9 +300,11 @@ def control(campaign_id: int, action: str):
     db = session()
     campaign = db.get(Campaign, campaign_id, with_for_update=True)
     if campaign is None:
-        raise ApiError(404, "not_found", f"No campaign {campaign_id}.")
+        raise ApiError(404, "not_found", "No campaign %(id)s.", id=campaign_id)
     if campaign.status not in TRANSITIONS[action]:
-        raise ApiError(409, "bad_state", f"A {campaign.status} campaign cannot {action}.")
+        raise ApiError(
+            409, "bad_state", "A %(status)s campaign cannot %(action)s.", status=campaign.status, action=action
+        )
     if action == "start" and campaign.audience_report is None:
         raise ApiError(409, "audience_not_ready", "The audience is still being read; start it in a moment.")
     body = request.get_json(silent=True)
@@ -361,7 +368,7 @@ def resend(campaign_id: int, recipient_id: int):
     db = session()
     row = db.get(CampaignRecipient, recipient_id)
     if row is None or row.campaign_id != campaign_id:
-        raise ApiError(404, "not_found", f"No recipient {recipient_id} in this campaign.")
+        raise ApiError(404, "not_found", "No recipient %(id)s in this campaign.", id=recipient_id)
     if row.state != "interrupted":
         raise ApiError(409, "bad_state", "Only an interrupted send is sent again by hand.")
     row.state, row.reason, row.not_before = "pending", f"resent by {api_user().name}", None

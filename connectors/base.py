@@ -138,6 +138,11 @@ class FetchedMedia:
     close: Any = None  # releases the connection, read to the end or not
 
 
+def N_(text: str) -> str:
+    """Mark an English sentence for `make translations`; it is translated where shown, in its reader's language."""
+    return text
+
+
 class SendError(Exception):
     """A platform refused or could not take a call; `retryable` tells the job what to do."""
 

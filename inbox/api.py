@@ -38,7 +38,14 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiError(400, "bad_parameter", f"{name} must be a whole number from {low} to {high}.")
+        raise ApiError(
+            400,
+            "bad_parameter",
+            "%(name)s must be a whole number from %(low)s to %(high)s.",
+            name=name,
+            low=low,
+            high=high,
+        )
     return int(raw)
 
 
@@ -49,9 +56,11 @@ def _time_arg(name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError as exc:
-        raise ApiError(400, "bad_parameter", f"{name} must be an ISO 8601 time with an offset.") from exc
+        raise ApiError(400, "bad_parameter", "%(name)s must be an ISO 8601 time with an offset.", name=name) from exc
     if value.tzinfo is None:
-        raise ApiError(400, "bad_parameter", f"{name} must carry an offset, e.g. 2026-11-27T10:00:00+01:00.")
+        raise ApiError(
+            400, "bad_parameter", "%(name)s must carry an offset, e.g. 2026-11-27T10:00:00+01:00.", name=name
+        )
     return value
 
 
@@ -119,7 +128,12 @@ def _conversation_filters() -> list:
             raise ApiError(400, "bad_parameter", "assignee is a user id or 'none'.")
     if args.get("request_type"):
         if args["request_type"] not in REQUEST_TYPES:
-            raise ApiError(400, "bad_parameter", f"request_type is one of {', '.join(REQUEST_TYPES)}.")
+            raise ApiError(
+                400,
+                "bad_parameter",
+                "request_type is one of %(request_types)s.",
+                request_types=", ".join(REQUEST_TYPES),
+            )
         filters.append(Conversation.request_type == args["request_type"])
     for name in ("cil", "contract"):
         if args.get(name):
@@ -233,7 +247,9 @@ def check_reply_mode(conversation: Conversation, mode: str, target: Message | No
     modes = {m["mode"]: m for m in reply_modes(conversation)}
     if mode not in modes:
         allowed = ", ".join(modes)
-        raise ApiError(422, "mode_not_supported", f"This conversation takes these replies: {allowed}.")
+        raise ApiError(
+            422, "mode_not_supported", "This conversation takes these replies: %(allowed)s.", allowed=allowed
+        )
     connector = get_connector(conversation.account.platform)
     since = target.sent_at if mode == PRIVATE_REPLY and target is not None else conversation.last_inbound_at
     reason = connector.reply_refusal(since, utcnow(), mode)
@@ -248,7 +264,7 @@ def _uploaded_attachment(message: Message) -> str:
     upload = request.files["file"]
     mime = media.base_type(upload.mimetype)
     if mime not in media.UPLOAD_TYPES:
-        raise ApiError(415, "unsupported_file", f"Files of type {mime} cannot be sent.")
+        raise ApiError(415, "unsupported_file", "Files of type %(mime)s cannot be sent.", mime=mime)
     kind = mime.split("/")[0]
     limit = media.UPLOAD_LIMITS.get(kind, current_app.config["MEDIA_MAX_BYTES"])
     try:
@@ -305,7 +321,7 @@ def send(conversation_id: int):
         raise ApiError(422, "empty_message", "Write a text or attach a file.")
     limit = connector.MAX_TEXT_LENGTH if not message.attachments else getattr(connector, "MAX_CAPTION_LENGTH", 1024)
     if template is None and text and len(text) > limit:
-        raise ApiError(422, "text_too_long", f"This channel takes at most {limit} characters here.")
+        raise ApiError(422, "text_too_long", "This channel takes at most %(limit)s characters here.", limit=limit)
     taken = take_on_reply(conversation, user) if conversation.assignee_id is None and user.role == "agent" else []
     now = utcnow()
     if mode == PRIVATE_REPLY:

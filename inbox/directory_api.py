@@ -68,7 +68,7 @@ def _int_arg(name: str, default: int | None, low: int, high: int | None = None) 
         return default
     if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
         bounds = f"from {low} to {high}" if high is not None else f"from {low}"
-        raise ApiError(400, "bad_parameter", f"{name} must be a whole number {bounds}.")
+        raise ApiError(400, "bad_parameter", "%(name)s must be a whole number %(bounds)s.", name=name, bounds=bounds)
     return int(raw)
 
 
@@ -131,11 +131,17 @@ def details(customer_id: int):
 
 def _check_ownership(clean: dict, customer: Customer | None) -> None:
     if "cil" in clean and directory.cil_taken(clean["cil"], customer):
-        raise ApiError(409, "cil_taken", f"Another directory entry already has CIL {clean['cil']}.")
+        raise ApiError(409, "cil_taken", "Another directory entry already has CIL %(cil)s.", cil=clean["cil"])
     held = directory.contract_holders(clean.get("contracts", []), customer)
     if held:
         number, cil = sorted(held.items())[0]
-        raise ApiError(409, "contract_taken", f"Contract {number} belongs to the customer with CIL {cil}.")
+        raise ApiError(
+            409,
+            "contract_taken",
+            "Contract %(number)s belongs to the customer with CIL %(cil)s.",
+            number=number,
+            cil=cil,
+        )
 
 
 @bp.post("/customers")
@@ -240,7 +246,7 @@ def link(contact_id: int):
         raise ApiError(422, "invalid_contract", "contract must be one of the entry's contract numbers, or absent.")
     customer = session().get(Customer, customer_id)
     if customer is None:
-        raise ApiError(404, "not_found", f"No customer {customer_id}.")
+        raise ApiError(404, "not_found", "No customer %(id)s.", id=customer_id)
     try:
         directory.link_contact(contact, customer, contract or None, api_user().id)
     except directory.Invalid as refusal:
