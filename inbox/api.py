@@ -19,7 +19,15 @@ from inbox.db import session, utcnow
 from inbox.errors import ApiError, get_or_404
 from inbox.extensions import limiter
 from inbox.models import REQUEST_TYPES, ROLES, Attachment, Contact, Conversation, Message, UnroutedDelivery
-from inbox.serializers import conversation_json, iso, message_json, reply_modes, user_json
+from inbox.serializers import (
+    QUEUE_UNAVAILABLE,
+    conversation_json,
+    iso,
+    message_json,
+    reply_modes,
+    shown_failure,
+    user_json,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 READERS = CONVERSATION_ROLES  # reviewers read conversations; only WRITERS act in them
@@ -345,7 +353,7 @@ def queue_and_announce(message: Message, conversation: Conversation, also_change
         queue_send(message.id)
     except Exception as exc:
         message.status, message.error_code = "failed", "queue_unavailable"
-        message.error_message = "The send queue is unavailable; send the message again."
+        message.error_message = QUEUE_UNAVAILABLE
         session().commit()
         message_event("message.created", message, conversation)
         raise ApiError(503, "queue_unavailable", message.error_message) from exc
@@ -380,7 +388,7 @@ def hide_message(message_id: int):
         get_connector(account.platform).hide(settings, message.external_id, hidden)
     except SendError as error:
         status = 422 if error.code == "unsupported" else 502
-        raise ApiError(status, "platform_refused", error.message) from error
+        raise ApiError(status, "platform_refused", shown_failure(error.code, error.message)) from error
     message.hidden = hidden
     session().commit()
     message_event("message.updated", message, conversation)

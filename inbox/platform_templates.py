@@ -13,6 +13,7 @@ from inbox.channels import account_settings
 from inbox.db import session
 from inbox.errors import ApiError
 from inbox.models import ChannelAccount, Conversation
+from inbox.serializers import shown_failure
 
 CACHE_SECONDS = 300  # an agent's picker opens often; a newly approved template shows within five minutes
 MAX_VALUE_LENGTH = 1024
@@ -43,7 +44,7 @@ def templates_for(account: ChannelAccount, refresh: bool = False) -> list[Platfo
         found = connector.list_templates(settings)
     except SendError as error:
         status = 502 if error.retryable else 409
-        raise ApiError(status, "templates_unavailable", error.message) from error
+        raise ApiError(status, "templates_unavailable", shown_failure(error.code, error.message)) from error
     redis.set(_cache_key(account), json.dumps([asdict(t) for t in found]), ex=CACHE_SECONDS)
     return found
 
