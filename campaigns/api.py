@@ -26,7 +26,7 @@ from inbox.models import (
     OptOut,
 )
 from inbox.rendering import MissingValue, TemplateRefused, check, render
-from inbox.serializers import iso
+from inbox.serializers import iso, shown_failure
 
 bp = Blueprint("campaigns", __name__, url_prefix="/api/v1")
 ROLES = ("marketing", "admin")  # issue 7: marketing only, and admins
@@ -335,7 +335,7 @@ def recipient_json(row: CampaignRecipient) -> dict:
         "contact_id": row.contact_id,
         "variables": row.variables or {},
         "state": row.state,
-        "reason": row.reason,
+        "reason": shown_failure(row.error_code, row.reason),
         "error_code": row.error_code,
         "external_id": row.external_id,
         "sent_at": iso(row.sent_at),

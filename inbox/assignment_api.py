@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -31,7 +32,7 @@ def _body() -> dict:
 def _ids(body: dict, name: str) -> list[int]:
     value = body.get(name)
     if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
-        raise ApiError(422, f"bad_{name}", "%(name)s must be a list of ids.", name=name)
+        raise ApiError(422, "bad_" + name, "%(name)s must be a list of ids.", name=name)
     return sorted(set(value))
 
 
@@ -295,7 +296,7 @@ def assign(conversation_id: int):
         if not taking:
             raise ApiError(403, "forbidden", "An agent takes unassigned conversations and transfers their own.")
         if conversation.assignee_id is not None:
-            holder = conversation.assignee.name if conversation.assignee else "someone else"
+            holder = conversation.assignee.name if conversation.assignee else lazy_gettext("someone else")
             raise ApiError(409, "already_taken", "%(holder)s handles this conversation now.", holder=holder)
     changes = assignment.move(conversation, actor, assignee=assignee, team=team, note=note)
     _commit_and_publish(changes)

@@ -83,7 +83,7 @@ def _catalogue_ref(value, kind: str) -> CatalogueItem | None:
         return None
     item = session().get(CatalogueItem, value) if isinstance(value, int) and not isinstance(value, bool) else None
     if item is None or item.kind != kind:
-        raise ApiError(422, f"invalid_{kind}", "%(kind)s must be the id of a catalogue %(kind)s.", kind=kind)
+        raise ApiError(422, "invalid_" + kind, "%(kind)s must be the id of a catalogue %(kind)s.", kind=kind)
     if not item.active:
         raise ApiError(
             422, f"invalid_{kind}", "The %(kind)s %(name)s is no longer in use.", kind=kind, name=repr(item.name)

@@ -103,15 +103,11 @@ def _check_unique(kind: str, parent_id: int | None, name: str, item_id: int | No
     if item_id is not None:
         query = query.where(CatalogueItem.id != item_id)
     if session().scalar(query) is not None:
-        where = "in this family" if kind == "nature" else f"among the {kind}s"
-        raise ApiError(
-            409,
-            "duplicate_name",
-            "There is already a %(kind)s named %(name)s %(where)s.",
-            kind=kind,
-            name=repr(name),
-            where=where,
-        )
+        if kind == "nature":
+            raise ApiError(
+                409, "duplicate_name", "There is already a nature named %(name)s in this family.", name=repr(name)
+            )
+        raise ApiError(409, "duplicate_name", "There is already a %(kind)s named %(name)s.", kind=kind, name=repr(name))
 
 
 def _family(value) -> CatalogueItem:
@@ -126,7 +122,7 @@ def _team(value) -> Team | None:
         return None
     team = session().get(Team, value) if isinstance(value, int) and not isinstance(value, bool) else None
     if team is None:
-        raise ApiError(422, "invalid_team", "There is no team %(value)s.", value=value)
+        raise ApiError(422, "invalid_team", "There is no team %(team_id)s.", team_id=value)
     return team
 
 

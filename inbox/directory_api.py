@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from connectors.base import N_
 from inbox import directory
 from inbox.auth import api_user, require_roles
 from inbox.db import session
@@ -59,7 +60,7 @@ def _json_body() -> dict:
 def _refuse(errors: dict[str, str]):
     """422 naming the first refused field in its code (invalid_<field>), so the browser shows it by the field."""
     name, message = next(iter(errors.items()))
-    raise ApiError(422, f"invalid_{name}" if name in directory.CUSTOMER_FIELDS else "unknown_field", message)
+    raise ApiError(422, "invalid_" + name if name in directory.CUSTOMER_FIELDS else "unknown_field", message)
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int | None = None) -> int | None:
@@ -67,8 +68,10 @@ def _int_arg(name: str, default: int | None, low: int, high: int | None = None) 
     if raw is None or raw == "":
         return default
     if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        bounds = f"from {low} to {high}" if high is not None else f"from {low}"
-        raise ApiError(400, "bad_parameter", "%(name)s must be a whole number %(bounds)s.", name=name, bounds=bounds)
+        if high is None:
+            raise ApiError(400, "bad_parameter", "%(name)s must be a whole number from %(low)s.", name=name, low=low)
+        message = N_("%(name)s must be a whole number from %(low)s to %(high)s.")
+        raise ApiError(400, "bad_parameter", message, name=name, low=low, high=high)
     return int(raw)
 
 

@@ -50,9 +50,9 @@ def _text(body: dict, name: str, limit: int, required: bool) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise ApiError(422, f"bad_{name}", "%(name)s is required.", name=name)
+        raise ApiError(422, "bad_" + name, "%(name)s is required.", name=name)
     if len(value.strip()) > limit:
-        raise ApiError(422, f"bad_{name}", "%(name)s takes at most %(limit)s characters.", name=name, limit=limit)
+        raise ApiError(422, "bad_" + name, "%(name)s takes at most %(limit)s characters.", name=name, limit=limit)
     return value.strip()
 
 
