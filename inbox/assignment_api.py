@@ -42,7 +42,7 @@ def _rows(model, ids: list[int], name: str) -> list:
     if missing:
         raise ApiError(
             422,
-            f"bad_{name}",
+            "bad_" + name,
             "Unknown %(name)s: %(missing)s.",
             name=name,
             missing=", ".join(map(str, sorted(missing))),
@@ -56,7 +56,7 @@ def _text(body: dict, name: str, limit: int, required: bool = True) -> str | Non
         return None
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
         raise ApiError(
-            422, f"bad_{name}", "%(name)s must be a text of 1 to %(limit)s characters.", name=name, limit=limit
+            422, "bad_" + name, "%(name)s must be a text of 1 to %(limit)s characters.", name=name, limit=limit
         )
     return value.strip()
 

@@ -86,7 +86,7 @@ def _catalogue_ref(value, kind: str) -> CatalogueItem | None:
         raise ApiError(422, "invalid_" + kind, "%(kind)s must be the id of a catalogue %(kind)s.", kind=kind)
     if not item.active:
         raise ApiError(
-            422, f"invalid_{kind}", "The %(kind)s %(name)s is no longer in use.", kind=kind, name=repr(item.name)
+            422, "invalid_" + kind, "The %(kind)s %(name)s is no longer in use.", kind=kind, name=repr(item.name)
         )
     return item
 
