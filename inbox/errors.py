@@ -13,7 +13,7 @@ class ApiError(Exception):
     """An error answered to an API client: a status, a code that never changes with the language, and an English
     sentence (the msgid `make translations` gathers) whose `%(name)s` params are filled in after translation."""
 
-    def __init__(self, status: int, code: str, message, **params):
+    def __init__(self, status: int, code: str, message, /, **params):  # a param may be called status too
         super().__init__(message % params if params else str(message))
         self.status = status
         self.code = code
