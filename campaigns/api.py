@@ -99,7 +99,7 @@ def _message(body: dict, variables: set[str]) -> tuple[str | None, dict | None]:
         try:
             check(text, variables)
         except TemplateRefused as refused:
-            raise ApiError(422, "template_refused", str(refused)) from refused
+            raise refused.api_error(422, "template_refused") from refused
         return text, None
     if not isinstance(template, dict) or not template.get("name") or not template.get("language"):
         raise ApiError(422, "bad_template", "template is {name, language, parameters: [column, ...]}.")
@@ -128,7 +128,7 @@ def _audience(body: dict) -> tuple[dict, str | None, set[str]]:
     try:
         columns = audience.csv_columns(text)
     except audience.AudienceError as problem:
-        raise ApiError(422, "bad_audience", str(problem)) from problem
+        raise problem.api_error(422, "bad_audience") from problem
     return {"csv": True, "columns": columns}, text, set(columns)
 
 

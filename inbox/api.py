@@ -278,7 +278,7 @@ def _uploaded_attachment(message: Message) -> str:
     try:
         path, sha, size = media.store(iter(lambda: upload.stream.read(64 * 1024), b""), limit)
     except media.FileRejected as rejected:
-        raise ApiError(413, "file_too_large", str(rejected)) from rejected
+        raise rejected.api_error(413, "file_too_large") from rejected
     filename = Path(upload.filename or "file").name[:300]
     message.attachments.append(
         Attachment(mime_type=mime, filename=filename, size=size, sha256=sha, path=path, state="ready")

@@ -189,7 +189,7 @@ def _cleaned(body: dict) -> dict:
             if value is not None and name in VALIDATED:
                 value = VALIDATED[name](value)
         except directory.Invalid as refusal:
-            raise ApiError(422, refusal.code, refusal.message) from refusal
+            raise refusal.api_error(422, refusal.code) from refusal
         if value is not None and name == "language" and not LANGUAGE.match(value):
             raise ApiError(422, "invalid_language", "language is a language code such as fr, ar or ar-MA.")
         if value is not None and len(value) > EDITABLE[name]:

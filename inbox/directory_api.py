@@ -111,7 +111,7 @@ def search():
         try:
             phone = directory.normalise_phone(args["phone"])
         except directory.Invalid as refusal:
-            raise ApiError(400, "bad_parameter", refusal.message) from refusal
+            raise refusal.api_error(400, "bad_parameter") from refusal
         filters.append(exists().where(CustomerPhone.customer_id == Customer.id, CustomerPhone.number == phone))
     limit = _int_arg("limit", 50, 1, MAX_LIMIT)
     after = _int_arg("cursor", None, 0)
@@ -201,7 +201,7 @@ def import_csv():
         report = directory.import_customers(stream, api_user().id)
     except directory.UnreadableFile as failure:
         session().rollback()
-        raise ApiError(422, "unreadable_file", str(failure)) from failure
+        raise failure.api_error(422, "unreadable_file") from failure
     return jsonify(report)
 
 
@@ -253,7 +253,7 @@ def link(contact_id: int):
     try:
         directory.link_contact(contact, customer, contract or None, api_user().id)
     except directory.Invalid as refusal:
-        raise ApiError(422, refusal.code, refusal.message) from refusal
+        raise refusal.api_error(422, refusal.code) from refusal
     session().commit()
     answer = contact_details(contact)
     _announce([contact.id])

@@ -26,6 +26,25 @@ class ApiError(Exception):
         return in_api_language(self.msgid, **self.params)
 
 
+class Refusal(ValueError):
+    """A value the domain refuses: an English sentence (marked N_) and its params; `str()` is the English text
+    (for logs and stored reasons), `message` the reader's language, `api_error()` the API's answer."""
+
+    def __init__(self, message: str, /, **params):
+        super().__init__(message % params if params else message)
+        self.msgid = message
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        """The sentence in the language the client stated, English when it stated none."""
+        return in_api_language(self.msgid, **self.params)
+
+    def api_error(self, status: int, code: str) -> ApiError:
+        """This refusal as an ApiError, translated when it is answered."""
+        return ApiError(status, code, self.msgid, **self.params)
+
+
 SERVER_FAILED = N_("The server failed; the error is logged.")
 # One whole sentence per thing, so that each language can give its noun its gender.
 NOT_FOUND = {

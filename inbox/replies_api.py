@@ -72,7 +72,7 @@ def _apply(reply: CannedReply, body: dict, creating: bool) -> None:
         try:
             check(values["body"], REPLY_VARIABLES)
         except TemplateRefused as refused:
-            raise ApiError(422, "template_refused", str(refused)) from refused
+            raise refused.api_error(422, "template_refused") from refused
     if "active" in body and not isinstance(body["active"], bool):
         raise ApiError(400, "bad_request", "active must be true or false.")
     changed = {k: v for k, v in values.items() if v is not None}
@@ -187,5 +187,5 @@ def preview_reply(conversation_id: int, reply_id: int):
     try:
         text = render(reply.body, conversation_context(conversation, user), REPLY_VARIABLES)
     except MissingValue as missing:
-        raise ApiError(422, "missing_value", str(missing)) from missing
+        raise missing.api_error(422, "missing_value") from missing
     return jsonify({"text": text, "reply": reply_json(reply)})

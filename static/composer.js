@@ -130,7 +130,7 @@ export function createComposer({
       const button = el("button", {
         type: "button", role: "radio", class: `mode${option.allowed ? "" : " is-refused"}`,
         "aria-checked": String(option.mode === chosen), dataset: { mode: option.mode },
-        title: option.allowed ? MODE_LABELS[option.mode] : t(option.reason || ""),
+        title: option.allowed ? MODE_LABELS[option.mode] : option.reason && t(option.reason),
       }, icon(MODE_ICONS[option.mode] || "send"), MODE_LABELS[option.mode] || option.mode);
       button.addEventListener("click", () => { chosen = option.mode; showError(null); draw(); textarea.focus(); });
       return button;
