@@ -141,3 +141,14 @@ def test_a_realtime_event_is_in_english_whoever_triggered_it(app, client, users,
     assert reason.startswith("More than 24 hours have passed"), (
         "a payload many agents share is not in one agent's language"
     )
+
+
+def test_a_refused_value_is_explained_in_arabic_and_keeps_its_code(client, users, fresh_conversation):
+    agent = users.headers("agent")
+    contact = client.get(f"/api/v1/conversations/{fresh_conversation}", headers=agent).get_json()["contact"]
+    url = f"/api/v1/contacts/{contact['id']}"
+    arabic = error_of(client.patch(url, json={"email": "nope"}, headers={**agent, "Accept-Language": "ar"}), 422)
+    english = error_of(client.patch(url, json={"email": "nope"}, headers=agent), 422)
+    assert arabic["code"] == english["code"] == "invalid_email"
+    assert english["message"] == "'nope' is not an e-mail address (name@example.com)."
+    assert arabic["message"] == "'nope' ليس عنوان بريد إلكتروني (name@example.com)."
