@@ -23,9 +23,10 @@ node_modules/.installed: package.json package-lock.json
 %.mo: %.po $(VENV)/.installed
 	$(VENV)/bin/pybabel -q compile -i $< -o $@
 
-# Gather the UI's English texts (templates, Python, scripts) and add the new ones to every language's .po.
+# Gather the English texts (templates, Python, scripts; the API's ApiError sentences and the N_-marked platform
+# reasons) and add the new ones to every language's .po. The sandbox, a developer's tool, stays in English.
 translations: install
-	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k t -o inbox/translations/messages.pot --omit-header .
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k t -k N_ -k ApiError:3 -o inbox/translations/messages.pot --omit-header .
 	$(VENV)/bin/pybabel -q update -i inbox/translations/messages.pot -d inbox/translations --no-fuzzy-matching
 	rm inbox/translations/messages.pot
 

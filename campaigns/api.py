@@ -26,7 +26,7 @@ from inbox.models import (
     OptOut,
 )
 from inbox.rendering import MissingValue, TemplateRefused, check, render
-from inbox.serializers import iso
+from inbox.serializers import iso, shown_failure
 
 bp = Blueprint("campaigns", __name__, url_prefix="/api/v1")
 ROLES = ("marketing", "admin")  # issue 7: marketing only, and admins
@@ -69,7 +69,12 @@ def _rate(body: dict, allowed: limits.Limits) -> float:
     cap = allowed.rate
     rate = body.get("rate_per_second", cap)
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= cap:
-        raise ApiError(422, "bad_rate", f"rate_per_second is more than 0 and at most this account's cap, {cap:g}.")
+        raise ApiError(
+            422,
+            "bad_rate",
+            "rate_per_second is more than 0 and at most this account's cap, %(cap)s.",
+            cap=format(cap, "g"),
+        )
     return float(rate)
 
 
@@ -81,7 +86,7 @@ def _tag(body: dict, allowed: limits.Limits) -> str | None:
     if not allowed.tags:
         raise ApiError(422, "bad_tag", "This channel takes no message tag.")
     if tag not in allowed.tags:
-        raise ApiError(422, "bad_tag", f"tag is one of {', '.join(allowed.tags)} (or none).")
+        raise ApiError(422, "bad_tag", "tag is one of %(tags)s (or none).", tags=", ".join(allowed.tags))
     return tag
 
 
@@ -108,7 +113,7 @@ def _message(body: dict, variables: set[str]) -> tuple[str | None, dict | None]:
         try:
             check(text, variables)
         except TemplateRefused as refused:
-            raise ApiError(422, "template_refused", str(refused)) from refused
+            raise refused.api_error(422, "template_refused") from refused
         return text, None
     if not isinstance(template, dict) or not template.get("name") or not template.get("language"):
         raise ApiError(422, "bad_template", "template is {name, language, parameters: [column, ...]}.")
@@ -117,7 +122,7 @@ def _message(body: dict, variables: set[str]) -> tuple[str | None, dict | None]:
         raise ApiError(422, "bad_template", "template parameters are column names, in the order of {{1}}, {{2}}...")
     unknown = [p for p in parameters if p not in variables]
     if unknown:
-        raise ApiError(422, "bad_template", f"No column {', '.join(unknown)} in the audience.")
+        raise ApiError(422, "bad_template", "No column %(unknown)s in the audience.", unknown=", ".join(unknown))
     return None, {"name": str(template["name"]), "language": str(template["language"]), "parameters": parameters}
 
 
@@ -129,7 +134,7 @@ def _audience(body: dict) -> tuple[dict, str | None, set[str]]:
         filters = spec["filters"]
         allowed = {"language", "cil_prefix", "zone", "segment"}
         if not isinstance(filters, dict) or set(filters) - allowed:
-            raise ApiError(422, "bad_audience", f"filters take {', '.join(sorted(allowed))}.")
+            raise ApiError(422, "bad_audience", "filters take %(allowed)s.", allowed=", ".join(sorted(allowed)))
         return {"filters": filters}, None, set(audience.FILTER_VARIABLES)
     text = spec["csv"]
     if not isinstance(text, str):
@@ -137,7 +142,7 @@ def _audience(body: dict) -> tuple[dict, str | None, set[str]]:
     try:
         columns = audience.csv_columns(text)
     except audience.AudienceError as problem:
-        raise ApiError(422, "bad_audience", str(problem)) from problem
+        raise problem.api_error(422, "bad_audience") from problem
     return {"csv": True, "columns": columns}, text, set(columns)
 
 
@@ -148,7 +153,7 @@ def create():
     body = _json_body()
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX:
-        raise ApiError(422, "bad_name", f"name is required (at most {NAME_MAX} characters).")
+        raise ApiError(422, "bad_name", "name is required (at most %(limit)s characters).", limit=NAME_MAX)
     account = _account(body)
     allowed = limits.for_account(account)
     spec, csv_text, variables = _audience(body)
@@ -314,9 +319,11 @@ def control(campaign_id: int, action: str):
     db = session()
     campaign = db.get(Campaign, campaign_id, with_for_update=True)
     if campaign is None:
-        raise ApiError(404, "not_found", f"No campaign {campaign_id}.")
+        raise ApiError(404, "not_found", "No campaign %(id)s.", id=campaign_id)
     if campaign.status not in TRANSITIONS[action]:
-        raise ApiError(409, "bad_state", f"A {campaign.status} campaign cannot {action}.")
+        raise ApiError(
+            409, "bad_state", "A %(status)s campaign cannot %(action)s.", status=campaign.status, action=action
+        )
     if action == "start" and campaign.audience_report is None:
         raise ApiError(409, "audience_not_ready", "The audience is still being read; start it in a moment.")
     body = request.get_json(silent=True)
@@ -347,7 +354,7 @@ def recipient_json(row: CampaignRecipient) -> dict:
         "contact_id": row.contact_id,
         "variables": row.variables or {},
         "state": row.state,
-        "reason": row.reason,
+        "reason": shown_failure(row.error_code, row.reason),
         "error_code": row.error_code,
         "external_id": row.external_id,
         "sent_at": iso(row.sent_at),
@@ -380,7 +387,7 @@ def resend(campaign_id: int, recipient_id: int):
     db = session()
     row = db.get(CampaignRecipient, recipient_id)
     if row is None or row.campaign_id != campaign_id:
-        raise ApiError(404, "not_found", f"No recipient {recipient_id} in this campaign.")
+        raise ApiError(404, "not_found", "No recipient %(id)s in this campaign.", id=recipient_id)
     if row.state != "interrupted":
         raise ApiError(409, "bad_state", "Only an interrupted send is sent again by hand.")
     row.state, row.reason, row.not_before = "pending", f"resent by {api_user().name}", None

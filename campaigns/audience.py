@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from connectors import get_connector
+from connectors.base import N_
 from inbox.db import insert_ignoring_conflicts, session
+from inbox.errors import Refusal
 from inbox.models import (
     Campaign,
     CampaignRecipient,
@@ -29,7 +31,7 @@ _NOT_DIGITS = re.compile(r"[^\d]")
 VARIABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
 
 
-class AudienceError(ValueError):
+class AudienceError(Refusal):
     """The audience cannot be read at all (no header, no phone or cil column)."""
 
 
@@ -98,15 +100,18 @@ def csv_columns(text: str) -> list[str]:
     first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
     header = next(csv.reader([first], delimiter=_delimiter(first)), None)
     if not header or not any(name.strip() for name in header):
-        raise AudienceError("The CSV is empty: its first line must name the columns (phone or cil, then variables).")
+        raise AudienceError(
+            N_("The CSV is empty: its first line must name the columns (phone or cil, then variables).")
+        )
     columns = [name.strip().lower() for name in header]
     bad = [name for name in columns if not VARIABLE_NAME.match(name)]
     if bad:
-        raise AudienceError(f"Column names are lower-case words (prenom, cil, montant): not {', '.join(bad)}.")
+        message = N_("Column names are lower-case words (prenom, cil, montant): not %(names)s.")
+        raise AudienceError(message, names=", ".join(bad))
     if "phone" not in columns and "cil" not in columns:
-        raise AudienceError("The CSV needs a phone or a cil column to say who receives the message.")
+        raise AudienceError(N_("The CSV needs a phone or a cil column to say who receives the message."))
     if len(set(columns)) != len(columns):
-        raise AudienceError("Two columns have the same name.")
+        raise AudienceError(N_("Two columns have the same name."))
     return columns
 
 

@@ -34,7 +34,7 @@ from inbox import broker, jobs
 from inbox.channels import account_settings
 from inbox.db import session, utcnow
 from inbox.models import Campaign, CampaignRecipient, ContactIdentity, Conversation, OptOut
-from inbox.rendering import MissingValue, TemplateRefused, render
+from inbox.rendering import MISSING, MissingValue, TemplateRefused, render
 
 log = logging.getLogger(__name__)
 SLICE_SECONDS = 10.0  # a send job works this long, then queues its successor
@@ -474,7 +474,7 @@ def _outbound(sender: Sender, claimed: Claimed) -> OutboundMessage:
         values = []
         for column in sender.template.get("parameters") or ():
             if not variables.get(column):
-                raise MissingValue(f"Missing for this message: {column}.")
+                raise MissingValue(MISSING, values=column)
             values.append(variables[column])
         spec = {"name": sender.template["name"], "language": sender.template["language"], "parameters": values}
         return OutboundMessage(to=claimed.address, template=spec, ref=ref, **first)

@@ -142,6 +142,15 @@ class FetchedMedia:
     close: Any = None  # releases the connection, read to the end or not
 
 
+def N_(text: str) -> str:
+    """Mark an English sentence for `make translations`; it is translated where shown, in its reader's language."""
+    return text
+
+
+NO_TEMPLATES = N_("This channel has no message templates.")
+NO_HIDING = N_("This channel cannot hide messages.")
+
+
 class SendError(Exception):
     """A platform refused or could not take a call; `retryable` tells the job what to do."""
 
@@ -205,6 +214,11 @@ class Connector:
     webhook: Any = None
     client: Any = None
 
+    def failures(self) -> dict[str, tuple[str, ...]]:
+        """The English sentences a failed call may start with, by code (its client's FAILURES and the base's)."""
+        own = getattr(self.client, "FAILURES", {})
+        return {**own, "unsupported": (*own.get("unsupported", ()), NO_TEMPLATES, NO_HIDING)}
+
     def challenge(self, args: Mapping[str, str], secrets: list[str]) -> tuple[int, str, str]:
         """Answer the platform's GET handshake with the accounts' CHALLENGE_SECRET: (status, body, mimetype)."""
         return self.webhook.challenge(args, secrets)
@@ -227,7 +241,7 @@ class Connector:
 
     def list_templates(self, account: AccountSettings) -> list[PlatformTemplate]:
         """The account's approved templates; raises SendError."""
-        raise SendError("unsupported", "This channel has no message templates.", retryable=False)
+        raise SendError("unsupported", NO_TEMPLATES, retryable=False)
 
     def reply_refusal(self, last_inbound_at: datetime | None, now: datetime, mode: str = DIRECT) -> str | None:
         """Why a reply in this mode cannot be sent now (a sentence for the agent), or None when it can."""
@@ -239,7 +253,7 @@ class Connector:
 
     def hide(self, account: AccountSettings, external_id: str, hidden: bool = True) -> None:
         """Hide (or show again) a public comment or reply; raises SendError."""
-        raise SendError("unsupported", "This channel cannot hide messages.", retryable=False)
+        raise SendError("unsupported", NO_HIDING, retryable=False)
 
     def fetch_thread(self, account: AccountSettings, thread_ref: str) -> dict[str, Any]:
         """What the platform says of a public thread: {"id", "url", "text"}; raises SendError."""

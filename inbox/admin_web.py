@@ -27,7 +27,7 @@ def directory_page():
                 report = directory.import_customers(upload.stream, current_user.id)
             except directory.UnreadableFile as failure:
                 session().rollback()
-                error, status = str(failure), 422
+                error, status = failure.message, 422  # in the page's language
     from inbox.directory_api import count
 
     return render_template("admin/directory.html", report=report, error=error, total=count()), status

@@ -19,7 +19,15 @@ from inbox.db import session, utcnow
 from inbox.errors import ApiError, get_or_404
 from inbox.extensions import limiter
 from inbox.models import REQUEST_TYPES, ROLES, Attachment, Contact, Conversation, Message, UnroutedDelivery
-from inbox.serializers import conversation_json, iso, message_json, reply_modes, user_json
+from inbox.serializers import (
+    QUEUE_UNAVAILABLE,
+    conversation_json,
+    iso,
+    message_json,
+    reply_modes,
+    shown_failure,
+    user_json,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 READERS = CONVERSATION_ROLES  # reviewers read conversations; only WRITERS act in them
@@ -38,7 +46,14 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiError(400, "bad_parameter", f"{name} must be a whole number from {low} to {high}.")
+        raise ApiError(
+            400,
+            "bad_parameter",
+            "%(name)s must be a whole number from %(low)s to %(high)s.",
+            name=name,
+            low=low,
+            high=high,
+        )
     return int(raw)
 
 
@@ -49,9 +64,11 @@ def _time_arg(name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError as exc:
-        raise ApiError(400, "bad_parameter", f"{name} must be an ISO 8601 time with an offset.") from exc
+        raise ApiError(400, "bad_parameter", "%(name)s must be an ISO 8601 time with an offset.", name=name) from exc
     if value.tzinfo is None:
-        raise ApiError(400, "bad_parameter", f"{name} must carry an offset, e.g. 2026-11-27T10:00:00+01:00.")
+        raise ApiError(
+            400, "bad_parameter", "%(name)s must carry an offset, e.g. 2026-11-27T10:00:00+01:00.", name=name
+        )
     return value
 
 
@@ -119,7 +136,12 @@ def _conversation_filters() -> list:
             raise ApiError(400, "bad_parameter", "assignee is a user id or 'none'.")
     if args.get("request_type"):
         if args["request_type"] not in REQUEST_TYPES:
-            raise ApiError(400, "bad_parameter", f"request_type is one of {', '.join(REQUEST_TYPES)}.")
+            raise ApiError(
+                400,
+                "bad_parameter",
+                "request_type is one of %(request_types)s.",
+                request_types=", ".join(REQUEST_TYPES),
+            )
         filters.append(Conversation.request_type == args["request_type"])
     for name in ("cil", "contract"):
         if args.get(name):
@@ -233,7 +255,9 @@ def check_reply_mode(conversation: Conversation, mode: str, target: Message | No
     modes = {m["mode"]: m for m in reply_modes(conversation)}
     if mode not in modes:
         allowed = ", ".join(modes)
-        raise ApiError(422, "mode_not_supported", f"This conversation takes these replies: {allowed}.")
+        raise ApiError(
+            422, "mode_not_supported", "This conversation takes these replies: %(allowed)s.", allowed=allowed
+        )
     connector = get_connector(conversation.account.platform)
     since = target.sent_at if mode == PRIVATE_REPLY and target is not None else conversation.last_inbound_at
     reason = connector.reply_refusal(since, utcnow(), mode)
@@ -248,13 +272,13 @@ def _uploaded_attachment(message: Message) -> str:
     upload = request.files["file"]
     mime = media.base_type(upload.mimetype)
     if mime not in media.UPLOAD_TYPES:
-        raise ApiError(415, "unsupported_file", f"Files of type {mime} cannot be sent.")
+        raise ApiError(415, "unsupported_file", "Files of type %(mime)s cannot be sent.", mime=mime)
     kind = mime.split("/")[0]
     limit = media.UPLOAD_LIMITS.get(kind, current_app.config["MEDIA_MAX_BYTES"])
     try:
         path, sha, size = media.store(iter(lambda: upload.stream.read(64 * 1024), b""), limit)
     except media.FileRejected as rejected:
-        raise ApiError(413, "file_too_large", str(rejected)) from rejected
+        raise rejected.api_error(413, "file_too_large") from rejected
     filename = Path(upload.filename or "file").name[:300]
     message.attachments.append(
         Attachment(mime_type=mime, filename=filename, size=size, sha256=sha, path=path, state="ready")
@@ -305,7 +329,7 @@ def send(conversation_id: int):
         raise ApiError(422, "empty_message", "Write a text or attach a file.")
     limit = connector.MAX_TEXT_LENGTH if not message.attachments else getattr(connector, "MAX_CAPTION_LENGTH", 1024)
     if template is None and text and len(text) > limit:
-        raise ApiError(422, "text_too_long", f"This channel takes at most {limit} characters here.")
+        raise ApiError(422, "text_too_long", "This channel takes at most %(limit)s characters here.", limit=limit)
     taken = take_on_reply(conversation, user) if conversation.assignee_id is None and user.role == "agent" else []
     now = utcnow()
     if mode == PRIVATE_REPLY:
@@ -329,7 +353,7 @@ def queue_and_announce(message: Message, conversation: Conversation, also_change
         queue_send(message.id)
     except Exception as exc:
         message.status, message.error_code = "failed", "queue_unavailable"
-        message.error_message = "The send queue is unavailable; send the message again."
+        message.error_message = QUEUE_UNAVAILABLE
         session().commit()
         message_event("message.created", message, conversation)
         raise ApiError(503, "queue_unavailable", message.error_message) from exc
@@ -364,7 +388,7 @@ def hide_message(message_id: int):
         get_connector(account.platform).hide(settings, message.external_id, hidden)
     except SendError as error:
         status = 422 if error.code == "unsupported" else 502
-        raise ApiError(status, "platform_refused", error.message) from error
+        raise ApiError(status, "platform_refused", shown_failure(error.code, error.message)) from error
     message.hidden = hidden
     session().commit()
     message_event("message.updated", message, conversation)

@@ -321,5 +321,5 @@ def team_or_422(team_id) -> Team:
     """The team with this id, or 422."""
     team = session().get(Team, team_id) if isinstance(team_id, int) and not isinstance(team_id, bool) else None
     if team is None:
-        raise ApiError(422, "bad_team", f"There is no team {team_id!r}.")
+        raise ApiError(422, "bad_team", "There is no team %(team_id)s.", team_id=repr(team_id))
     return team

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -31,7 +32,7 @@ def _body() -> dict:
 def _ids(body: dict, name: str) -> list[int]:
     value = body.get(name)
     if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
-        raise ApiError(422, f"bad_{name}", f"{name} must be a list of ids.")
+        raise ApiError(422, "bad_" + name, "%(name)s must be a list of ids.", name=name)
     return sorted(set(value))
 
 
@@ -39,7 +40,13 @@ def _rows(model, ids: list[int], name: str) -> list:
     rows = list(session().scalars(select(model).where(model.id.in_(ids)).order_by(model.id))) if ids else []
     missing = set(ids) - {r.id for r in rows}
     if missing:
-        raise ApiError(422, f"bad_{name}", f"Unknown {name}: {', '.join(map(str, sorted(missing)))}.")
+        raise ApiError(
+            422,
+            "bad_" + name,
+            "Unknown %(name)s: %(missing)s.",
+            name=name,
+            missing=", ".join(map(str, sorted(missing))),
+        )
     return rows
 
 
@@ -48,14 +55,16 @@ def _text(body: dict, name: str, limit: int, required: bool = True) -> str | Non
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
-        raise ApiError(422, f"bad_{name}", f"{name} must be a text of 1 to {limit} characters.")
+        raise ApiError(
+            422, "bad_" + name, "%(name)s must be a text of 1 to %(limit)s characters.", name=name, limit=limit
+        )
     return value.strip()
 
 
 def _capacity(body: dict) -> int:
     value = body["capacity"]
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_CAPACITY:
-        raise ApiError(422, "bad_capacity", f"capacity must be a whole number from 0 to {MAX_CAPACITY}.")
+        raise ApiError(422, "bad_capacity", "capacity must be a whole number from 0 to %(limit)s.", limit=MAX_CAPACITY)
     return value
 
 
@@ -118,10 +127,10 @@ def create_user_route():
         raise ApiError(422, "bad_email", "email must be an e-mail address.")
     name = _text(body, "name", 200)
     if body.get("role") not in ROLES:
-        raise ApiError(422, "bad_role", f"role is one of {', '.join(ROLES)}.")
+        raise ApiError(422, "bad_role", "role is one of %(roles)s.", roles=", ".join(ROLES))
     password = body.get("password")
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise ApiError(422, "bad_password", f"password must have at least {MIN_PASSWORD} characters.")
+        raise ApiError(422, "bad_password", "password must have at least %(minimum)s characters.", minimum=MIN_PASSWORD)
     capacity = _capacity(body) if "capacity" in body else None
     teams = _rows(Team, _ids(body, "teams"), "teams") if "teams" in body else []
     db = session()
@@ -151,12 +160,14 @@ def update_user(user_id: int):
     admin_fields = {"name", "role", "active"} & set(body)
     unknown = set(body) - {"name", "role", "active", "capacity", "teams"}
     if unknown:
-        raise ApiError(422, "bad_field", f"These cannot be changed here: {', '.join(sorted(unknown))}.")
+        raise ApiError(
+            422, "bad_field", "These cannot be changed here: %(unknown)s.", unknown=", ".join(sorted(unknown))
+        )
     if actor.role == "supervisor" and (admin_fields or user.role != "agent"):
         raise ApiError(403, "forbidden", "A supervisor sets only the capacity and teams of agents.")
     name = _text(body, "name", 200) if "name" in body else None
     if "role" in body and body["role"] not in ROLES:
-        raise ApiError(422, "bad_role", f"role is one of {', '.join(ROLES)}.")
+        raise ApiError(422, "bad_role", "role is one of %(roles)s.", roles=", ".join(ROLES))
     if "active" in body and not isinstance(body["active"], bool):
         raise ApiError(422, "bad_active", "active must be true or false.")
     capacity = _capacity(body) if "capacity" in body else None
@@ -190,7 +201,7 @@ def set_availability():
     body = _body()
     status = body.get("status")
     if status not in AVAILABILITIES:
-        raise ApiError(422, "bad_status", f"status is one of {', '.join(AVAILABILITIES)}.")
+        raise ApiError(422, "bad_status", "status is one of %(statuses)s.", statuses=", ".join(AVAILABILITIES))
     user = session().get(User, api_user().id)
     changes = assignment.set_availability(user, status)
     result = _user_json(user)
@@ -285,8 +296,8 @@ def assign(conversation_id: int):
         if not taking:
             raise ApiError(403, "forbidden", "An agent takes unassigned conversations and transfers their own.")
         if conversation.assignee_id is not None:
-            holder = conversation.assignee.name if conversation.assignee else "someone else"
-            raise ApiError(409, "already_taken", f"{holder} handles this conversation now.")
+            holder = conversation.assignee.name if conversation.assignee else lazy_gettext("someone else")
+            raise ApiError(409, "already_taken", "%(holder)s handles this conversation now.", holder=holder)
     changes = assignment.move(conversation, actor, assignee=assignee, team=team, note=note)
     _commit_and_publish(changes)
     return jsonify(conversation_json(session().get(Conversation, conversation_id)))

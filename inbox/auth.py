@@ -107,7 +107,7 @@ def require_roles(*roles: str):
         def wrapper(*args, **kwargs):
             user = api_user()
             if user.role not in roles:
-                raise ApiError(403, "forbidden", f"The {user.role} role may not do this.")
+                raise ApiError(403, "forbidden", "The %(role)s role may not do this.", role=user.role)
             return view(*args, **kwargs)
 
         wrapper.roles = roles

@@ -83,9 +83,11 @@ def _catalogue_ref(value, kind: str) -> CatalogueItem | None:
         return None
     item = session().get(CatalogueItem, value) if isinstance(value, int) and not isinstance(value, bool) else None
     if item is None or item.kind != kind:
-        raise ApiError(422, f"invalid_{kind}", f"{kind} must be the id of a catalogue {kind}.")
+        raise ApiError(422, "invalid_" + kind, "%(kind)s must be the id of a catalogue %(kind)s.", kind=kind)
     if not item.active:
-        raise ApiError(422, f"invalid_{kind}", f"The {kind} {item.name!r} is no longer in use.")
+        raise ApiError(
+            422, "invalid_" + kind, "The %(kind)s %(name)s is no longer in use.", kind=kind, name=repr(item.name)
+        )
     return item
 
 
@@ -99,17 +101,30 @@ def requested_qualification(conversation: Conversation, body: dict) -> dict:
     }
     if "request_type" in body:
         if body["request_type"] is not None and body["request_type"] not in REQUEST_TYPES:
-            raise ApiError(422, "invalid_request_type", f"request_type is one of {', '.join(REQUEST_TYPES)}.")
+            raise ApiError(
+                422,
+                "invalid_request_type",
+                "request_type is one of %(request_types)s.",
+                request_types=", ".join(REQUEST_TYPES),
+            )
         result["request_type"] = body["request_type"]
     for kind in ("family", "nature", "service"):
         if kind in body:
             result[kind] = _catalogue_ref(body[kind], kind)
     family, nature = result["family"], result["nature"]
     if nature is not None and (family is None or nature.parent_id != family.id):
-        raise ApiError(422, "inconsistent_nature", f"The nature {nature.name!r} is not in the chosen family.")
+        raise ApiError(
+            422, "inconsistent_nature", "The nature %(name)s is not in the chosen family.", name=repr(nature.name)
+        )
     if family is not None and family.request_types and result["request_type"] not in family.request_types:
         kinds = ", ".join(family.request_types)
-        raise ApiError(422, "inconsistent_family", f"The family {family.name!r} applies to: {kinds}.")
+        raise ApiError(
+            422,
+            "inconsistent_family",
+            "The family %(name)s applies to: %(kinds)s.",
+            name=repr(family.name),
+            kinds=kinds,
+        )
     if result["request_type"] == "claim" and family is not None and result["service"] is None:
         raise ApiError(422, "missing_service", "A claim needs its treating service.")
     return result
@@ -240,11 +255,11 @@ def escalate(case: Case, user: User, note: str, team_id) -> None:
     if case.request_type != "claim":
         raise ApiError(422, "not_a_claim", "Only a claim is escalated to a treating service.")
     if case.state in ("closed", "escalated"):
-        raise ApiError(409, "bad_state", f"The case is {case.state}.")
+        raise ApiError(409, "bad_state", "The case is %(state)s.", state=case.state)
     if team_id is not None:
         team = session().get(Team, team_id) if isinstance(team_id, int) and not isinstance(team_id, bool) else None
         if team is None:
-            raise ApiError(422, "invalid_team", f"There is no team {team_id}.")
+            raise ApiError(422, "invalid_team", "There is no team %(team_id)s.", team_id=team_id)
     else:
         service = case.service
         team = service.team if service else None
@@ -322,7 +337,7 @@ def check_reviewable(proposal: ReplyProposal, user: User) -> None:
     if proposal.author_id == user.id:
         raise ApiError(403, "self_approval", "The author of a proposal cannot review it.")
     if proposal.state != "pending":
-        raise ApiError(409, "already_reviewed", f"This proposal was already {proposal.state}.")
+        raise ApiError(409, "already_reviewed", "This proposal was already %(state)s.", state=proposal.state)
 
 
 def queued_reply(conversation: Conversation, text: str, author_id: int) -> Message:
@@ -336,7 +351,7 @@ def queued_reply(conversation: Conversation, text: str, author_id: int) -> Messa
     check_reply_mode(conversation, mode, target)
     limit = get_connector(conversation.account.platform).MAX_TEXT_LENGTH
     if len(text) > limit:
-        raise ApiError(422, "text_too_long", f"This channel takes at most {limit} characters here.")
+        raise ApiError(422, "text_too_long", "This channel takes at most %(limit)s characters here.", limit=limit)
     now = utcnow()
     message = Message(
         conversation_id=conversation.id,

@@ -31,9 +31,9 @@ def _text(body: dict, name: str, required: bool = True, limit: int = 4000) -> st
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise ApiError(422, "missing_field", f"{name} is required: a non-empty text.")
+        raise ApiError(422, "missing_field", "%(name)s is required: a non-empty text.", name=name)
     if len(value.strip()) > limit:
-        raise ApiError(422, "text_too_long", f"{name} takes at most {limit} characters.")
+        raise ApiError(422, "text_too_long", "%(name)s takes at most %(limit)s characters.", name=name, limit=limit)
     return value.strip()
 
 
@@ -107,13 +107,18 @@ def update_conversation(conversation_id: int):
     conversation = _acting_on(conversation_id)
     status = body.get("status", conversation.status)
     if status not in CONVERSATION_STATUSES:
-        raise ApiError(422, "invalid_status", f"status is one of {', '.join(CONVERSATION_STATUSES)}.")
+        raise ApiError(
+            422, "invalid_status", "status is one of %(statuses)s.", statuses=", ".join(CONVERSATION_STATUSES)
+        )
     qualification = service.requested_qualification(conversation, body)
     if status == "resolved" and conversation.status != "resolved":
         missing = service.missing_for_resolution(qualification)
         if missing:
             raise ApiError(
-                422, "unqualified", f"Qualify the conversation before resolving it: {', '.join(missing)} missing."
+                422,
+                "unqualified",
+                "Qualify the conversation before resolving it: %(missing)s missing.",
+                missing=", ".join(missing),
             )
     had_case = conversation.case_id
     changed = service.apply_qualification(conversation, qualification, user)
@@ -158,7 +163,7 @@ def _queued(message, conversation: Conversation):
 def _case(case_id: int) -> Case:
     case = get_or_404(Case, case_id, "case")
     if not service.can_see_case(api_user(), case):
-        raise ApiError(404, "not_found", f"No case {case_id}.")
+        raise ApiError(404, "not_found", "No case %(id)s.", id=case_id)
     return case
 
 
@@ -181,7 +186,7 @@ def list_cases():
     query = select(Case).where(service.visible_cases(user))
     if args.get("state"):
         if args["state"] not in CASE_STATES:
-            raise ApiError(400, "bad_parameter", f"state is one of {', '.join(CASE_STATES)}.")
+            raise ApiError(400, "bad_parameter", "state is one of %(states)s.", states=", ".join(CASE_STATES))
         query = query.where(Case.state == args["state"])
     if args.get("number"):
         query = query.where(Case.number == args["number"].strip())

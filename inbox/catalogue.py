@@ -74,10 +74,10 @@ def _text(body: dict, name: str, required: bool) -> str | None:
     value = body.get(name)
     if value is None:
         if required:
-            raise ApiError(422, "missing_field", f"{name} is required.")
+            raise ApiError(422, "missing_field", "%(name)s is required.", name=name)
         return None
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 200:
-        raise ApiError(422, "invalid_field", f"{name} must be a text of 1 to 200 characters.")
+        raise ApiError(422, "invalid_field", "%(name)s must be a text of 1 to 200 characters.", name=name)
     return value.strip()
 
 
@@ -85,7 +85,12 @@ def _request_types(value) -> list | None:
     if value is None:
         return None
     if not isinstance(value, list) or not value or any(v not in REQUEST_TYPES for v in value):
-        raise ApiError(422, "invalid_field", f"request_types is null or a list of {', '.join(REQUEST_TYPES)}.")
+        raise ApiError(
+            422,
+            "invalid_field",
+            "request_types is null or a list of %(request_types)s.",
+            request_types=", ".join(REQUEST_TYPES),
+        )
     return list(dict.fromkeys(value))
 
 
@@ -98,8 +103,11 @@ def _check_unique(kind: str, parent_id: int | None, name: str, item_id: int | No
     if item_id is not None:
         query = query.where(CatalogueItem.id != item_id)
     if session().scalar(query) is not None:
-        where = "in this family" if kind == "nature" else f"among the {kind}s"
-        raise ApiError(409, "duplicate_name", f"There is already a {kind} named {name!r} {where}.")
+        if kind == "nature":
+            raise ApiError(
+                409, "duplicate_name", "There is already a nature named %(name)s in this family.", name=repr(name)
+            )
+        raise ApiError(409, "duplicate_name", "There is already a %(kind)s named %(name)s.", kind=kind, name=repr(name))
 
 
 def _family(value) -> CatalogueItem:
@@ -114,7 +122,7 @@ def _team(value) -> Team | None:
         return None
     team = session().get(Team, value) if isinstance(value, int) and not isinstance(value, bool) else None
     if team is None:
-        raise ApiError(422, "invalid_team", f"There is no team {value}.")
+        raise ApiError(422, "invalid_team", "There is no team %(team_id)s.", team_id=value)
     return team
 
 
@@ -128,7 +136,7 @@ def create_item(body: dict) -> CatalogueItem:
     """A new catalogue item from an API body, validated before anything is added (the caller commits)."""
     kind = body.get("kind")
     if kind not in CATALOGUE_KINDS:
-        raise ApiError(422, "invalid_kind", f"kind is one of {', '.join(CATALOGUE_KINDS)}.")
+        raise ApiError(422, "invalid_kind", "kind is one of %(kinds)s.", kinds=", ".join(CATALOGUE_KINDS))
     name = _text(body, "name", required=True)
     parent_id = _family(body.get("parent_id")).id if kind == "nature" else None
     if kind != "nature" and body.get("parent_id") is not None:

@@ -58,7 +58,7 @@ def _limit(default: int = 50, high: int = 200) -> int:
     if raw is None:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= high:
-        raise ApiError(400, "bad_parameter", f"limit must be a whole number from 1 to {high}.")
+        raise ApiError(400, "bad_parameter", "limit must be a whole number from 1 to %(high)s.", high=high)
     return int(raw)
 
 
@@ -154,7 +154,7 @@ def search():
         try:
             key = _phone_key(normalise_phone(args["phone"]))
         except ApiError as exc:
-            raise ApiError(400, "bad_parameter", exc.message) from exc
+            raise ApiError(400, "bad_parameter", exc.msgid, **exc.params) from exc
         filters.append(Contact.phone.endswith(key, autoescape=True))
     query = (
         select(Contact)
@@ -179,21 +179,23 @@ def _cleaned(body: dict) -> dict:
     """The body's editable fields, trimmed and checked; raises ApiError(422) naming the first bad one."""
     unknown = sorted(set(body) - set(EDITABLE))
     if unknown:
-        raise ApiError(422, "unknown_field", f"These fields cannot be edited: {', '.join(unknown)}.")
+        raise ApiError(422, "unknown_field", "These fields cannot be edited: %(unknown)s.", unknown=", ".join(unknown))
     values = {}
     for name, value in body.items():
         if value is not None and not isinstance(value, str):
-            raise ApiError(422, "invalid_field", f"{name} must be a string or null.")
+            raise ApiError(422, "invalid_field", "%(name)s must be a string or null.", name=name)
         value = (value or "").strip() or None
         try:
             if value is not None and name in VALIDATED:
                 value = VALIDATED[name](value)
         except directory.Invalid as refusal:
-            raise ApiError(422, refusal.code, refusal.message) from refusal
+            raise refusal.api_error(422, refusal.code) from refusal
         if value is not None and name == "language" and not LANGUAGE.match(value):
             raise ApiError(422, "invalid_language", "language is a language code such as fr, ar or ar-MA.")
         if value is not None and len(value) > EDITABLE[name]:
-            raise ApiError(422, "too_long", f"{name} takes at most {EDITABLE[name]} characters.")
+            raise ApiError(
+                422, "too_long", "%(name)s takes at most %(limit)s characters.", name=name, limit=EDITABLE[name]
+            )
         values[name] = value
     return values
 
@@ -307,9 +309,9 @@ def merge(contact_id: int):
         )
     }
     if contact_id not in locked:
-        raise ApiError(404, "not_found", f"No contact {contact_id}.")
+        raise ApiError(404, "not_found", "No contact %(id)s.", id=contact_id)
     if other_id not in locked:
-        raise ApiError(404, "not_found", f"No contact {other_id} to merge.")
+        raise ApiError(404, "not_found", "No contact %(id)s to merge.", id=other_id)
     contact, other = locked[contact_id], locked[other_id]
     # Identities first, under lock: an ingest that holds one (ingest._identity_for) finishes before they move.
     list(db.scalars(select(ContactIdentity.id).where(ContactIdentity.contact_id == other_id).with_for_update()))

@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from connectors.base import N_
 from inbox.db import session, utcnow
+from inbox.errors import Refusal
 from inbox.models import Contact, ContactChange, Customer, CustomerContract, CustomerPhone
 
 # The zones of the utility's area (Rabat-Salé-Témara and around); other zones are accepted as written.
@@ -69,13 +71,23 @@ BATCH_SIZE = 500
 MAX_REJECTED_LISTED = 1000
 
 
-class Invalid(ValueError):
-    """A value refused, with the sentence shown to the agent and a code for API clients."""
+NOT_A_PHONE = N_(
+    "%(value)s is not a Moroccan mobile (06… or 07…) or fixed line (05…): write 10 digits such as 06 61 23 45 67, "
+    "or +212 6 61 23 45 67."
+)
+NOT_A_MOBILE = N_(
+    "%(value)s is not a Moroccan mobile (06… or 07…): write 10 digits such as 06 61 23 45 67, or +212 6 61 23 45 67."
+)
+NOT_A_CIL = N_("%(value)s is not a CIL number: use digits (and letters, - or /), at most 40, without spaces.")
+NOT_A_CONTRACT = N_("%(value)s is not a contract number: use digits (and letters, - or /), at most 40, without spaces.")
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
+
+class Invalid(Refusal):
+    """A value refused, with the sentence shown to the agent (in their language) and a code for API clients."""
+
+    def __init__(self, code: str, message: str, /, **params):
+        super().__init__(message, **params)
         self.code = code
-        self.message = message
 
 
 # ---------------------------------------------------------------- one field at a time
@@ -99,11 +111,8 @@ def normalise_phone(value: str, fixed: bool = True) -> str:
         national = None
     kinds = "567" if fixed else "67"
     if national is None or not national.isdigit() or len(national) != 9 or national[0] not in kinds:
-        allowed = "a Moroccan mobile (06… or 07…) or fixed line (05…)" if fixed else "a Moroccan mobile (06… or 07…)"
-        raise Invalid(
-            "invalid_phone",
-            f"{value!r} is not {allowed}: write 10 digits such as 06 61 23 45 67, or +212 6 61 23 45 67.",
-        )
+        message = NOT_A_PHONE if fixed else NOT_A_MOBILE
+        raise Invalid("invalid_phone", message, value=repr(value))
     return "212" + national
 
 
@@ -111,7 +120,7 @@ def normalise_email(value: str) -> str:
     """The e-mail in lower case; Invalid when it is not name@domain.tld."""
     email = (value or "").strip().lower()
     if not EMAIL.match(email) or len(email) > LENGTHS["email"]:
-        raise Invalid("invalid_email", f"{value!r} is not an e-mail address (name@example.com).")
+        raise Invalid("invalid_email", N_("%(value)s is not an e-mail address (name@example.com)."), value=repr(value))
     return email
 
 
@@ -119,10 +128,10 @@ def normalise_cin(value: str) -> str:
     """A Moroccan national id card number: one or two letters then digits (AB123456, A12345), in upper case."""
     cin = re.sub(r"[\s-]", "", value or "").upper()
     if not CIN.match(cin):
-        raise Invalid(
-            "invalid_cin",
-            f"{value!r} is not a CIN: one or two letters followed by 3 to 7 digits, such as AB123456 or A12345.",
+        message = N_(
+            "%(value)s is not a CIN: one or two letters followed by 3 to 7 digits, such as AB123456 or A12345."
         )
+        raise Invalid("invalid_cin", message, value=repr(value))
     return cin
 
 
@@ -130,11 +139,8 @@ def normalise_identifier(value: str, what: str) -> str:
     """A CIL or contract number: letters, digits, - or /, up to 40, no space; letters in upper case."""
     identifier = (value or "").strip().upper()
     if not IDENTIFIER.match(identifier):
-        raise Invalid(
-            f"invalid_{what}",
-            f"{value!r} is not a {what.upper() if what == 'cil' else what} number: use digits (and letters, - or /),"
-            " at most 40, without spaces.",
-        )
+        message = NOT_A_CIL if what == "cil" else NOT_A_CONTRACT
+        raise Invalid("invalid_" + what, message, value=repr(value))
     return identifier
 
 
@@ -146,7 +152,7 @@ def normalise_zone(value: str) -> str:
         if _fold(known) == key:
             return known
     if len(zone) > LENGTHS["zone"]:
-        raise Invalid("too_long", f"The zone takes at most {LENGTHS['zone']} characters.")
+        raise Invalid("too_long", N_("The zone takes at most %(limit)s characters."), limit=LENGTHS["zone"])
     return zone
 
 
@@ -154,7 +160,8 @@ def normalise_segment(value: str) -> str:
     """individual or key_account (also written "key account", "grand compte", "particulier")."""
     segment = _SEGMENT_WORDS.get(" ".join((value or "").lower().split()))
     if segment is None:
-        raise Invalid("invalid_segment", f"{value!r} is not a segment: write individual or key_account.")
+        message = N_("%(value)s is not a segment: write individual or key_account.")
+        raise Invalid("invalid_segment", message, value=repr(value))
     return segment
 
 
@@ -165,7 +172,9 @@ def _fold(text: str) -> str:
 
 def _text(value: str, name: str) -> str:
     if len(value) > LENGTHS[name]:
-        raise Invalid("too_long", f"The {name} takes at most {LENGTHS[name]} characters.")
+        raise Invalid(
+            "too_long", N_("The %(name)s takes at most %(limit)s characters."), name=name, limit=LENGTHS[name]
+        )
     return value
 
 
@@ -336,7 +345,7 @@ def apply_customer(customer: Customer, clean: dict, source: str, user_id: int | 
 # ---------------------------------------------------------------- the CSV import
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(Refusal):
     """A file the import cannot read at all (no header, no cil column, not UTF-8)."""
 
 
@@ -355,7 +364,7 @@ def text_lines(binary) -> Iterator[str]:
             if not chunk:
                 break
     except UnicodeDecodeError as exc:
-        raise UnreadableFile('The file is not UTF-8 text: save it from Excel as "CSV UTF-8".') from exc
+        raise UnreadableFile(N_('The file is not UTF-8 text: save it from Excel as "CSV UTF-8".')) from exc
     if pending:
         yield pending
 
@@ -376,10 +385,11 @@ def import_customers(binary, user_id: int | None = None, batch_size: int = BATCH
     while first is not None and not first.strip():
         first, header_lines = next(lines, None), header_lines + 1
     if first is None:
-        raise UnreadableFile("The file is empty: the first line must name the columns (cil;name;phones;...).")
+        raise UnreadableFile(N_("The file is empty: the first line must name the columns (cil;name;phones;...)."))
     delimiter, names = _header(first)
     if "cil" not in names:
-        raise UnreadableFile(f"The header has no cil column; it reads: {', '.join(names) or '(nothing)'}.")
+        message = N_("The header has no cil column; it reads: %(names)s.")
+        raise UnreadableFile(message, names=", ".join(names) or "-")
     fields = [COLUMNS.get(n) for n in names]
     report = {
         "created": 0,
@@ -451,14 +461,13 @@ def link_contact(contact: Contact, customer: Customer, contract: str | None, use
     if contract is not None:
         contract = contract.strip().upper()
         if contract not in numbers:
-            raise Invalid("unknown_contract", f"Contract {contract} is not one of CIL {customer.cil}'s contracts.")
+            message = N_("Contract %(contract)s is not one of CIL %(cil)s's contracts.")
+            raise Invalid("unknown_contract", message, contract=contract, cil=customer.cil)
     elif len(numbers) == 1:
         contract = numbers[0]
     elif numbers:
-        raise Invalid(
-            "contract_required",
-            f"CIL {customer.cil} has {len(numbers)} contracts ({', '.join(numbers)}): choose the one this is about.",
-        )
+        message = N_("CIL %(cil)s has %(count)s contracts (%(numbers)s): choose the one this is about.")
+        raise Invalid("contract_required", message, cil=customer.cil, count=len(numbers), numbers=", ".join(numbers))
     copies = {"customer_id": customer.id, "cil": customer.cil, "contract": contract}
     for name in ("name", "cin", "email", "address"):
         if not getattr(contact, name) and getattr(customer, name):

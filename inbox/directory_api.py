@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from connectors.base import N_
 from inbox import directory
 from inbox.auth import api_user, require_roles
 from inbox.db import session
@@ -59,7 +60,7 @@ def _json_body() -> dict:
 def _refuse(errors: dict[str, str]):
     """422 naming the first refused field in its code (invalid_<field>), so the browser shows it by the field."""
     name, message = next(iter(errors.items()))
-    raise ApiError(422, f"invalid_{name}" if name in directory.CUSTOMER_FIELDS else "unknown_field", message)
+    raise ApiError(422, "invalid_" + name if name in directory.CUSTOMER_FIELDS else "unknown_field", message)
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int | None = None) -> int | None:
@@ -67,8 +68,10 @@ def _int_arg(name: str, default: int | None, low: int, high: int | None = None) 
     if raw is None or raw == "":
         return default
     if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        bounds = f"from {low} to {high}" if high is not None else f"from {low}"
-        raise ApiError(400, "bad_parameter", f"{name} must be a whole number {bounds}.")
+        if high is None:
+            raise ApiError(400, "bad_parameter", "%(name)s must be a whole number from %(low)s.", name=name, low=low)
+        message = N_("%(name)s must be a whole number from %(low)s to %(high)s.")
+        raise ApiError(400, "bad_parameter", message, name=name, low=low, high=high)
     return int(raw)
 
 
@@ -108,7 +111,7 @@ def search():
         try:
             phone = directory.normalise_phone(args["phone"])
         except directory.Invalid as refusal:
-            raise ApiError(400, "bad_parameter", refusal.message) from refusal
+            raise refusal.api_error(400, "bad_parameter") from refusal
         filters.append(exists().where(CustomerPhone.customer_id == Customer.id, CustomerPhone.number == phone))
     limit = _int_arg("limit", 50, 1, MAX_LIMIT)
     after = _int_arg("cursor", None, 0)
@@ -131,11 +134,17 @@ def details(customer_id: int):
 
 def _check_ownership(clean: dict, customer: Customer | None) -> None:
     if "cil" in clean and directory.cil_taken(clean["cil"], customer):
-        raise ApiError(409, "cil_taken", f"Another directory entry already has CIL {clean['cil']}.")
+        raise ApiError(409, "cil_taken", "Another directory entry already has CIL %(cil)s.", cil=clean["cil"])
     held = directory.contract_holders(clean.get("contracts", []), customer)
     if held:
         number, cil = sorted(held.items())[0]
-        raise ApiError(409, "contract_taken", f"Contract {number} belongs to the customer with CIL {cil}.")
+        raise ApiError(
+            409,
+            "contract_taken",
+            "Contract %(number)s belongs to the customer with CIL %(cil)s.",
+            number=number,
+            cil=cil,
+        )
 
 
 @bp.post("/customers")
@@ -192,7 +201,7 @@ def import_csv():
         report = directory.import_customers(stream, api_user().id)
     except directory.UnreadableFile as failure:
         session().rollback()
-        raise ApiError(422, "unreadable_file", str(failure)) from failure
+        raise failure.api_error(422, "unreadable_file") from failure
     return jsonify(report)
 
 
@@ -240,11 +249,11 @@ def link(contact_id: int):
         raise ApiError(422, "invalid_contract", "contract must be one of the entry's contract numbers, or absent.")
     customer = session().get(Customer, customer_id)
     if customer is None:
-        raise ApiError(404, "not_found", f"No customer {customer_id}.")
+        raise ApiError(404, "not_found", "No customer %(id)s.", id=customer_id)
     try:
         directory.link_contact(contact, customer, contract or None, api_user().id)
     except directory.Invalid as refusal:
-        raise ApiError(422, refusal.code, refusal.message) from refusal
+        raise refusal.api_error(422, refusal.code) from refusal
     session().commit()
     answer = contact_details(contact)
     _announce([contact.id])

@@ -5,15 +5,64 @@ from __future__ import annotations
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from connectors.base import N_
+from inbox.i18n import in_api_language
+
 
 class ApiError(Exception):
-    """An error answered to an API client with a status, a code and a sentence."""
+    """An error answered to an API client: a status, a code that never changes with the language, and an English
+    sentence (the msgid `make translations` gathers) whose `%(name)s` params are filled in after translation."""
 
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
+    def __init__(self, status: int, code: str, message, /, **params):  # a param may be called status too
+        super().__init__(message % params if params else str(message))
         self.status = status
         self.code = code
-        self.message = message
+        self.msgid = message
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        """The sentence in the language the client stated, English when it stated none."""
+        return in_api_language(self.msgid, **self.params)
+
+
+class Refusal(ValueError):
+    """A value the domain refuses: an English sentence (marked N_) and its params; `str()` is the English text
+    (for logs and stored reasons), `message` the reader's language, `api_error()` the API's answer."""
+
+    def __init__(self, message: str, /, **params):
+        super().__init__(message % params if params else message)
+        self.msgid = message
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        """The sentence in the language the client stated, English when it stated none."""
+        return in_api_language(self.msgid, **self.params)
+
+    def api_error(self, status: int, code: str) -> ApiError:
+        """This refusal as an ApiError, translated when it is answered."""
+        return ApiError(status, code, self.msgid, **self.params)
+
+
+SERVER_FAILED = N_("The server failed; the error is logged.")
+# One whole sentence per thing, so that each language can give its noun its gender.
+NOT_FOUND = {
+    "anomaly": N_("No anomaly %(id)s."),
+    "attachment": N_("No attachment %(id)s."),
+    "campaign": N_("No campaign %(id)s."),
+    "canned reply": N_("No canned reply %(id)s."),
+    "case": N_("No case %(id)s."),
+    "catalogue item": N_("No catalogue item %(id)s."),
+    "channel account": N_("No channel account %(id)s."),
+    "contact": N_("No contact %(id)s."),
+    "conversation": N_("No conversation %(id)s."),
+    "customer": N_("No customer %(id)s."),
+    "message": N_("No message %(id)s."),
+    "proposal": N_("No proposal %(id)s."),
+    "team": N_("No team %(id)s."),
+    "user": N_("No user %(id)s."),
+}
 
 
 def get_or_404(model, row_id: int, noun: str):
@@ -22,7 +71,7 @@ def get_or_404(model, row_id: int, noun: str):
 
     row = session().get(model, row_id)
     if row is None:
-        raise ApiError(404, "not_found", f"No {noun} {row_id}.")
+        raise ApiError(404, "not_found", NOT_FOUND.get(noun, N_("No %(noun)s %(id)s.")), noun=noun, id=row_id)
     return row
 
 
@@ -55,5 +104,5 @@ def init_app(app) -> None:
     def _unexpected(error: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
-            return error_response(500, "internal_error", "The server failed; the error is logged.")
+            return error_response(500, "internal_error", in_api_language(SERVER_FAILED))
         return "Internal error", 500

@@ -12,10 +12,11 @@ from pathlib import Path
 from flask import current_app
 
 from connectors import get_connector
-from connectors.base import SendError
+from connectors.base import N_, SendError
 from inbox import jobs
 from inbox.channels import account_settings
 from inbox.db import session
+from inbox.errors import Refusal
 from inbox.models import Attachment, Conversation, Message
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,10 @@ UPLOAD_TYPES = INLINE_TYPES | {
 UPLOAD_LIMITS = {"image": 5 * 1024 * 1024, "video": 16 * 1024 * 1024, "audio": 16 * 1024 * 1024}
 
 
-class FileRejected(Exception):
+TOO_LARGE = N_("the file is larger than %(size)s MiB")
+
+
+class FileRejected(Refusal):
     """A file that is too large or of a type that is not accepted."""
 
 
@@ -68,7 +72,7 @@ def store(chunks, max_bytes: int, check=None) -> tuple[str, str, int]:
             for chunk in chunks:
                 size += len(chunk)
                 if size > max_bytes:
-                    raise FileRejected(f"the file is larger than {max_bytes // (1024 * 1024)} MiB")
+                    raise FileRejected(TOO_LARGE, size=max_bytes // (1024 * 1024))
                 digest.update(chunk)
                 part.write(chunk)
             if check is not None:
@@ -135,10 +139,10 @@ def fetch_attachment(attachment_id: int) -> None:
         fetched = connector.fetch_media(settings, media_ref)
         mime = base_type(fetched.mime_type or announced)
         if announced and mime.split("/")[0] != base_type(announced).split("/")[0]:
-            raise FileRejected(f"announced as {announced} but served as {mime}")
+            raise FileRejected(N_("announced as %(announced)s but served as %(mime)s"), announced=announced, mime=mime)
         limit = current_app.config["MEDIA_MAX_BYTES"]
         if fetched.declared_size and fetched.declared_size > limit:
-            raise FileRejected(f"the file is larger than {limit // (1024 * 1024)} MiB")
+            raise FileRejected(TOO_LARGE, size=limit // (1024 * 1024))
         path, sha, size = store(fetched.chunks, limit, check=_check_digest(expected))
     except FileRejected as rejected:
         _finish(attachment, message, conversation, error=str(rejected))

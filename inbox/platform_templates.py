@@ -7,12 +7,13 @@ import re
 from dataclasses import asdict
 
 from connectors import get_connector
-from connectors.base import PlatformTemplate, SendError
+from connectors.base import N_, PlatformTemplate, SendError
 from inbox import broker
 from inbox.channels import account_settings
 from inbox.db import session
 from inbox.errors import ApiError
 from inbox.models import ChannelAccount, Conversation
+from inbox.serializers import shown_failure
 
 CACHE_SECONDS = 300  # an agent's picker opens often; a newly approved template shows within five minutes
 MAX_VALUE_LENGTH = 1024
@@ -43,7 +44,7 @@ def templates_for(account: ChannelAccount, refresh: bool = False) -> list[Platfo
         found = connector.list_templates(settings)
     except SendError as error:
         status = 502 if error.retryable else 409
-        raise ApiError(status, "templates_unavailable", error.message) from error
+        raise ApiError(status, "templates_unavailable", shown_failure(error.code, error.message)) from error
     redis.set(_cache_key(account), json.dumps([asdict(t) for t in found]), ex=CACHE_SECONDS)
     return found
 
@@ -95,7 +96,8 @@ def resolve(account: ChannelAccount, choice) -> tuple[dict, str]:
         raise ApiError(422, "template_unusable", template.unusable_reason)
     values = [value.strip() for value in values]
     if len(values) != template.parameters:
-        raise ApiError(422, "bad_parameters", f"This template takes {template.parameters} values; {len(values)} given.")
+        message = N_("This template takes %(parameters)s values; %(count)s given.")
+        raise ApiError(422, "bad_parameters", message, parameters=template.parameters, count=len(values))
     for number, value in enumerate(values, start=1):
         _check_value(number, value)
     spec = {"name": template.name, "language": template.language, "parameters": values}
@@ -107,14 +109,16 @@ def _find(account: ChannelAccount, name: str, language: str) -> PlatformTemplate
         for template in templates_for(account, refresh):
             if template.name == name and template.language == language:
                 return template
-    raise ApiError(422, "unknown_template", f"No approved template {name} in {language}.")
+    message = N_("No approved template %(name)s in %(language)s.")
+    raise ApiError(422, "unknown_template", message, name=name, language=language)
 
 
 def _check_value(number: int, value: str) -> None:
     if not value:
-        raise ApiError(422, "missing_value", f"Value {{{{{number}}}}} is empty: fill it in.")
+        raise ApiError(422, "missing_value", "Value {{%(number)s}} is empty: fill it in.", number=number)
     if len(value) > MAX_VALUE_LENGTH:
-        raise ApiError(422, "bad_parameters", f"Value {{{{{number}}}}} is longer than {MAX_VALUE_LENGTH} characters.")
+        message = N_("Value {{%(number)s}} is longer than %(limit)s characters.")
+        raise ApiError(422, "bad_parameters", message, number=number, limit=MAX_VALUE_LENGTH)
     if REFUSED_VALUE.search(value):
-        message = f"Value {{{{{number}}}}} holds a line break, a tab or five spaces in a row: WhatsApp refuses them."
-        raise ApiError(422, "bad_parameters", message)
+        message = N_("Value {{%(number)s}} holds a line break, a tab or five spaces in a row: WhatsApp refuses them.")
+        raise ApiError(422, "bad_parameters", message, number=number)

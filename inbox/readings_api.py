@@ -58,9 +58,11 @@ def _time(name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError as exc:
-        raise ApiError(400, "bad_parameter", f"{name} must be an ISO 8601 time with an offset.") from exc
+        raise ApiError(400, "bad_parameter", "%(name)s must be an ISO 8601 time with an offset.", name=name) from exc
     if value.tzinfo is None:
-        raise ApiError(400, "bad_parameter", f"{name} must carry an offset, e.g. 2026-11-27T10:00:00+01:00.")
+        raise ApiError(
+            400, "bad_parameter", "%(name)s must carry an offset, e.g. 2026-11-27T10:00:00+01:00.", name=name
+        )
     return value
 
 
@@ -69,7 +71,9 @@ def _whole(name: str, default: int | None, high: int) -> int | None:
     if raw is None or raw == "":
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= high:
-        raise ApiError(400, "bad_parameter", f"{name} must be a whole number from 1 to {high}.")
+        raise ApiError(
+            400, "bad_parameter", "%(name)s must be a whole number from 1 to %(high)s.", name=name, high=high
+        )
     return int(raw)
 
 
@@ -80,7 +84,7 @@ def _query():
     meter = request.args.get("meter")
     if meter:
         if meter not in METER_KINDS:
-            raise ApiError(400, "bad_parameter", f"meter is one of {', '.join(METER_KINDS)}.")
+            raise ApiError(400, "bad_parameter", "meter is one of %(kinds)s.", kinds=", ".join(METER_KINDS))
         query = query.where(MeterReading.meter == meter)
     if contract := request.args.get("contract", "").strip():
         query = query.where(MeterReading.contract == contract)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from inbox.access import BOARD_ROOM, GENERAL_ROOM, conversation_rooms, rooms_for
 from inbox.db import session
+from inbox.i18n import shared_payload
 from inbox.models import Conversation, Message
 from inbox.serializers import conversation_json, message_json
 
@@ -71,11 +72,13 @@ _CONVERSATION_PAYLOAD_LOADS = (
 
 
 def _conversation_payload(conversation: Conversation) -> dict:
-    return {"conversation_id": conversation.id, "conversation": conversation_json(conversation)}
+    with shared_payload():  # every reader gets the same payload: in English, not in the language of who acted
+        return {"conversation_id": conversation.id, "conversation": conversation_json(conversation)}
 
 
 def _message_payload(message: Message, conversation: Conversation) -> dict:
-    return {"conversation_id": conversation.id, "message": message_json(message, conversation.contact)}
+    with shared_payload():
+        return {"conversation_id": conversation.id, "message": message_json(message, conversation.contact)}
 
 
 def conversation_event(event: str, conversation: Conversation) -> None:

@@ -15,6 +15,9 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from connectors.base import N_
+from inbox.errors import Refusal
+
 # The variables of the agents' canned replies, by object.
 REPLY_VARIABLES = {
     "contact": {"name", "first_name", "cil", "contract", "phone", "email", "address"},
@@ -44,12 +47,16 @@ _ALLOWED_NODES = (
 _environment = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
-class TemplateRefused(ValueError):
+class TemplateRefused(Refusal):
     """A template that cannot be saved: bad syntax, or it reaches beyond what it may use."""
 
 
-class MissingValue(ValueError):
+class MissingValue(Refusal):
     """A value the template needs is missing for this recipient or conversation."""
+
+
+UNKNOWN_VARIABLE = N_("Unknown variable {{ %(name)s }}; available: %(available)s.")
+MISSING = N_("Missing for this message: %(values)s.")
 
 
 def check(source: str, variables: dict[str, set[str]] | set[str]) -> set[str]:
@@ -58,7 +65,7 @@ def check(source: str, variables: dict[str, set[str]] | set[str]) -> set[str]:
 
     `variables` is {object: {fields}} (canned replies) or a set of flat names (campaign columns)."""
     if not isinstance(source, str):
-        raise TemplateRefused("The text is empty.")
+        raise TemplateRefused(N_("The text is empty."))
     return set(_checked_once(source, _frozen(variables)))
 
 
@@ -83,32 +90,37 @@ def _compiled(source: str):
 
 def _check(source: str, variables: dict[str, set[str]] | set[str]) -> set[str]:
     if not source.strip():
-        raise TemplateRefused("The text is empty.")
+        raise TemplateRefused(N_("The text is empty."))
     if len(source) > MAX_LENGTH:
-        raise TemplateRefused(f"The text is longer than {MAX_LENGTH} characters.")
+        raise TemplateRefused(N_("The text is longer than %(limit)s characters."), limit=MAX_LENGTH)
     try:
         tree = _environment.parse(source)
     except TemplateSyntaxError as error:
-        raise TemplateRefused(f"Line {error.lineno}: {(error.message or 'syntax error').rstrip('.')}.") from error
+        problem = (error.message or "syntax error").rstrip(".")  # Jinja's own words, in English
+        raise TemplateRefused(N_("Line %(line)s: %(problem)s."), line=error.lineno, problem=problem) from error
     used: set[str] = set()
     for node in tree.find_all(nodes.Node):
         if not isinstance(node, _ALLOWED_NODES):
-            raise TemplateRefused(f"Templates may only show values: {type(node).__name__} is not allowed.")
+            message = N_("Templates may only show values: %(node)s is not allowed.")
+            raise TemplateRefused(message, node=type(node).__name__)
         if isinstance(node, nodes.Filter) and node.name not in SAFE_FILTERS:
-            raise TemplateRefused(f"The filter {node.name!r} is not allowed (use {', '.join(sorted(SAFE_FILTERS))}).")
+            message = N_("The filter %(filter)s is not allowed (use %(filters)s).")
+            raise TemplateRefused(message, filter=repr(node.name), filters=", ".join(sorted(SAFE_FILTERS)))
         if isinstance(node, nodes.Getattr) and not isinstance(variables, dict):
-            raise TemplateRefused(f"{node.attr!r}: the columns are plain values, written {{{{ column }}}}.")
+            message = N_("%(field)s: the columns are plain values, written {{ column }}.")
+            raise TemplateRefused(message, field=repr(node.attr))
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
             used.add(_checked(f"{node.node.name}.{node.attr}", node.node.name, node.attr, variables))
         elif isinstance(node, nodes.Getattr):
-            raise TemplateRefused(f"{node.attr!r} reaches too deep: use {{{{ object.field }}}} only.")
+            raise TemplateRefused(N_("%(field)s reaches too deep: use {{ object.field }} only."), field=repr(node.attr))
     for node in tree.find_all(nodes.Name):
         if isinstance(variables, dict):
             parents = {id(n.node) for n in tree.find_all(nodes.Getattr)}
             if node.name not in variables:
-                raise TemplateRefused(f"Unknown variable {{{{ {node.name} }}}}; available: {_listing(variables)}.")
+                raise TemplateRefused(UNKNOWN_VARIABLE, name=node.name, available=_listing(variables))
             if id(node) not in parents:
-                raise TemplateRefused(f"{{{{ {node.name} }}}} needs a field, e.g. {{{{ {node.name}.name }}}}.")
+                message = N_("{{ %(name)s }} needs a field, e.g. {{ %(name)s.name }}.")
+                raise TemplateRefused(message, name=node.name)
         else:
             used.add(_checked(node.name, node.name, None, variables))
     return used
@@ -117,10 +129,11 @@ def _check(source: str, variables: dict[str, set[str]] | set[str]) -> set[str]:
 def _checked(label: str, root: str, field: str | None, variables) -> str:
     if isinstance(variables, dict):
         if root not in variables or field not in variables[root]:
-            raise TemplateRefused(f"Unknown variable {{{{ {label} }}}}; available: {_listing(variables)}.")
+            raise TemplateRefused(UNKNOWN_VARIABLE, name=label, available=_listing(variables))
     elif root not in variables:
-        available = ", ".join(sorted(variables)) or "none"
-        raise TemplateRefused(f"Unknown variable {{{{ {label} }}}}; the columns are: {available}.")
+        available = ", ".join(sorted(variables)) or "-"
+        message = N_("Unknown variable {{ %(name)s }}; the columns are: %(available)s.")
+        raise TemplateRefused(message, name=label, available=available)
     return label
 
 
@@ -138,7 +151,7 @@ def render(source: str, context: dict, variables: dict[str, set[str]] | set[str]
         return _compiled(source).render(**cleaned)
     except UndefinedError as error:
         absent = sorted(name for name in used if not _has(cleaned, name))
-        raise MissingValue(f"Missing for this message: {', '.join(absent) or error.message}.") from error
+        raise MissingValue(MISSING, values=", ".join(absent) or error.message) from error
     except SecurityError as error:  # cannot happen to a checked template; kept as a last wall
         raise TemplateRefused(str(error)) from error
 

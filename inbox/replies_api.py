@@ -50,9 +50,9 @@ def _text(body: dict, name: str, limit: int, required: bool) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise ApiError(422, f"bad_{name}", f"{name} is required.")
+        raise ApiError(422, "bad_" + name, "%(name)s is required.", name=name)
     if len(value.strip()) > limit:
-        raise ApiError(422, f"bad_{name}", f"{name} takes at most {limit} characters.")
+        raise ApiError(422, "bad_" + name, "%(name)s takes at most %(limit)s characters.", name=name, limit=limit)
     return value.strip()
 
 
@@ -67,12 +67,12 @@ def _apply(reply: CannedReply, body: dict, creating: bool) -> None:
     if values["shortcut"] is not None and not SHORTCUT.match(values["shortcut"]):
         raise ApiError(422, "bad_shortcut", "shortcut is lower-case letters, digits, - and _ (e.g. facture-elevee).")
     if values["language"] is not None and values["language"] not in LANGUAGES:
-        raise ApiError(422, "bad_language", f"language is one of {', '.join(LANGUAGES)}.")
+        raise ApiError(422, "bad_language", "language is one of %(languages)s.", languages=", ".join(LANGUAGES))
     if values["body"] is not None:
         try:
             check(values["body"], REPLY_VARIABLES)
         except TemplateRefused as refused:
-            raise ApiError(422, "template_refused", str(refused)) from refused
+            raise refused.api_error(422, "template_refused") from refused
     if "active" in body and not isinstance(body["active"], bool):
         raise ApiError(400, "bad_request", "active must be true or false.")
     changed = {k: v for k, v in values.items() if v is not None}
@@ -91,7 +91,13 @@ def _clash(reply: CannedReply) -> None:
         )
     )
     if taken:
-        raise ApiError(409, "shortcut_taken", f"/{reply.shortcut} already exists in {reply.language}.")
+        raise ApiError(
+            409,
+            "shortcut_taken",
+            "/%(shortcut)s already exists in %(language)s.",
+            shortcut=reply.shortcut,
+            language=reply.language,
+        )
 
 
 @bp.get("/canned-replies")
@@ -177,9 +183,9 @@ def preview_reply(conversation_id: int, reply_id: int):
     conversation = require_visible(user, get_or_404(Conversation, conversation_id, "conversation"))
     reply = get_or_404(CannedReply, reply_id, "canned reply")
     if not reply.active:
-        raise ApiError(404, "not_found", f"No canned reply {reply_id}.")
+        raise ApiError(404, "not_found", "No canned reply %(id)s.", id=reply_id)
     try:
         text = render(reply.body, conversation_context(conversation, user), REPLY_VARIABLES)
     except MissingValue as missing:
-        raise ApiError(422, "missing_value", str(missing)) from missing
+        raise missing.api_error(422, "missing_value") from missing
     return jsonify({"text": text, "reply": reply_json(reply)})

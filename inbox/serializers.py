@@ -4,11 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from connectors import get_connector
-from connectors.base import DIRECT
+from connectors import REGISTRY, get_connector
+from connectors.base import DIRECT, N_
 from inbox.db import utcnow
+from inbox.i18n import in_api_language
 from inbox.models import Attachment, Contact, Conversation, Message, User
 from inbox.sla import sla_json
+
+QUEUE_UNAVAILABLE = N_("The send queue is unavailable; send the message again.")
+
+
+def _known_failures() -> dict[str, tuple[str, ...]]:
+    table: dict[str, set[str]] = {"queue_unavailable": {QUEUE_UNAVAILABLE}}
+    for connector in REGISTRY.values():
+        for code, sentences in connector.failures().items():
+            table.setdefault(code, set()).update(sentences)
+    return {code: tuple(sorted(sentences, key=len, reverse=True)) for code, sentences in table.items()}
+
+
+# code -> the English sentences a stored failure reason may start with (the longest first).
+KNOWN_FAILURES = _known_failures()
+
+
+def shown_failure(code: str | None, stored: str | None) -> str | None:
+    """A stored failure reason in the reader's language when it starts with its code's known sentence; the
+    platform's own words after that sentence, and any reason not known, are shown as stored."""
+    for sentence in KNOWN_FAILURES.get(code or "", ()) if stored else ():
+        if stored.startswith(sentence):
+            return in_api_language(sentence) + stored[len(sentence) :]
+    return stored
 
 
 def iso(value: datetime | None) -> str | None:
@@ -102,7 +126,8 @@ def reply_modes(conversation: Conversation) -> list[dict]:
     for mode in modes:
         reason = connector.reply_refusal(conversation.last_inbound_at, now, mode)
         templates = connector.SENDS_TEMPLATES and mode == DIRECT  # the composer offers them once refused
-        result.append({"mode": mode, "allowed": reason is None, "reason": reason, "templates": templates})
+        shown = in_api_language(reason) if reason else None
+        result.append({"mode": mode, "allowed": reason is None, "reason": shown, "templates": templates})
     return result
 
 
@@ -137,7 +162,11 @@ def message_json(message: Message, contact: Contact | None = None) -> dict:
         "data": message.data or {},
         "attachments": [attachment_json(a) for a in message.attachments],
         "status": message.status,
-        "error": {"code": message.error_code, "message": message.error_message} if message.error_code else None,
+        "error": (
+            {"code": message.error_code, "message": shown_failure(message.error_code, message.error_message)}
+            if message.error_code
+            else None
+        ),
         "external_id": message.external_id,
         "reply_to_external_id": message.reply_to_external_id,
         "mode": message.mode,

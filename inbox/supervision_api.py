@@ -40,7 +40,7 @@ def _month() -> str:
 def _kind() -> str | None:
     kind = request.args.get("kind") or None
     if kind is not None and kind not in ANOMALY_KINDS:
-        raise ApiError(400, "bad_parameter", f"kind is one of {', '.join(ANOMALY_KINDS)}.")
+        raise ApiError(400, "bad_parameter", "kind is one of %(kinds)s.", kinds=", ".join(ANOMALY_KINDS))
     return kind
 
 
@@ -62,7 +62,7 @@ def annotate_anomaly(anomaly_id: int):
         raise ApiError(400, "bad_request", 'The body is {"note": "<text>"} (or null to clear it).')
     note = body["note"]
     if note is not None and (not isinstance(note, str) or len(note.strip()) > NOTE_LIMIT):
-        raise ApiError(422, "bad_note", f"note is a text of at most {NOTE_LIMIT} characters, or null.")
+        raise ApiError(422, "bad_note", "note is a text of at most %(limit)s characters, or null.", limit=NOTE_LIMIT)
     user = api_user()
     anomaly = _visible(get_or_404(Anomaly, anomaly_id, "anomaly"), user)
     anomaly.note = (note.strip() or None) if note is not None else None
@@ -80,7 +80,7 @@ def _visible(anomaly: Anomaly, user) -> Anomaly:
     if anomaly.conversation_id is not None:
         conversation = session().get(Conversation, anomaly.conversation_id)
         if conversation is not None and not can_see(user, conversation):
-            raise ApiError(404, "not_found", f"No anomaly {anomaly.id}.")
+            raise ApiError(404, "not_found", "No anomaly %(id)s.", id=anomaly.id)
     return anomaly
 
 

@@ -9,6 +9,7 @@ from inbox.access import require_visible
 from inbox.auth import api_user, require_roles
 from inbox.db import utcnow
 from inbox.errors import get_or_404
+from inbox.i18n import in_api_language
 from inbox.models import ChannelAccount, Conversation
 from inbox.serializers import iso
 
@@ -32,10 +33,11 @@ def conversation_templates(conversation_id: int):
     connector = get_connector(conversation.account.platform)
     refusal = connector.reply_refusal(conversation.last_inbound_at, utcnow())
     items = platform_templates.listing(conversation, _refresh())
+    reason = in_api_language(refusal) if refusal else None
     return jsonify({
         "items": items,
         "language": conversation.language,
-        "window": {"open": refusal is None, "reason": refusal, "last_inbound_at": iso(conversation.last_inbound_at)},
+        "window": {"open": refusal is None, "reason": reason, "last_inbound_at": iso(conversation.last_inbound_at)},
     })
 
 

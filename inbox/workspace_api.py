@@ -41,7 +41,7 @@ def view_filter(user: User, view: str | None):
     if view == "team":
         team_ids = [team.id for team in user.teams]
         return Conversation.team_id.in_(team_ids) if team_ids else Conversation.team_id.is_(None)
-    raise ApiError(400, "bad_parameter", f"view is one of {', '.join(VIEWS)}.")
+    raise ApiError(400, "bad_parameter", "view is one of %(views)s.", views=", ".join(VIEWS))
 
 
 # ---------------------------------------------------------------- notes and mentions
@@ -68,14 +68,16 @@ def _mentioned_users(raw, conversation: Conversation) -> list[User]:
     if raw in (None, []):
         return []
     if not isinstance(raw, list) or len(raw) > MENTION_MAX or not all(type(i) is int for i in raw):
-        raise ApiError(400, "bad_request", f"mentions is a list of at most {MENTION_MAX} user ids.")
+        raise ApiError(400, "bad_request", "mentions is a list of at most %(limit)s user ids.", limit=MENTION_MAX)
     found = {u.id: u for u in session().scalars(select(User).where(User.id.in_(raw), User.active.is_(True)))}
     missing = [str(i) for i in raw if i not in found]
     if missing:
-        raise ApiError(422, "unknown_user", f"No active user with id {', '.join(missing)}.")
+        raise ApiError(422, "unknown_user", "No active user with id %(ids)s.", ids=", ".join(missing))
     blind = [u.name for u in found.values() if not can_see(u, conversation)]
     if blind:
-        raise ApiError(422, "cannot_see", f"{', '.join(blind)} cannot see this conversation; transfer it first.")
+        raise ApiError(
+            422, "cannot_see", "%(blind)s cannot see this conversation; transfer it first.", blind=", ".join(blind)
+        )
     return list(dict.fromkeys(found[i] for i in raw))
 
 
@@ -103,7 +105,7 @@ def add_note(conversation_id: int):
     if not isinstance(text, str) or not text.strip():
         raise ApiError(422, "empty_note", "Write the note's text.")
     if len(text) > NOTE_MAX_LENGTH:
-        raise ApiError(422, "text_too_long", f"A note takes at most {NOTE_MAX_LENGTH} characters.")
+        raise ApiError(422, "text_too_long", "A note takes at most %(limit)s characters.", limit=NOTE_MAX_LENGTH)
     mentioned = [u for u in _mentioned_users(body.get("mentions"), conversation) if u.id != user.id]
     note = Note(conversation_id=conversation.id, author_id=user.id, text=text.strip(), created_at=utcnow())
     note.mentions = [u.id for u in mentioned] or None
@@ -165,7 +167,7 @@ def read_notification(notification_id: int):
     """Mark one of the caller's notifications read."""
     notification = session().get(Notification, notification_id)
     if notification is None or notification.user_id != api_user().id:
-        raise ApiError(404, "not_found", f"No notification {notification_id}.")
+        raise ApiError(404, "not_found", "No notification %(id)s.", id=notification_id)
     notification.read_at = notification.read_at or utcnow()
     session().commit()
     return jsonify(notification_json(notification))
@@ -241,12 +243,12 @@ def put_preferences():
     body = _json_body()
     unknown = sorted(set(body) - set(PREFERENCES))
     if unknown:
-        raise ApiError(400, "bad_request", f"Unknown preferences: {', '.join(unknown)}.")
+        raise ApiError(400, "bad_request", "Unknown preferences: %(unknown)s.", unknown=", ".join(unknown))
     for name, value in body.items():
         allowed = PREFERENCES[name]
         if type(value) not in {type(choice) for choice in allowed} or value not in allowed:
             choices = " or ".join(str(choice).lower() for choice in allowed)
-            raise ApiError(400, "bad_request", f"{name} must be {choices}.")
+            raise ApiError(400, "bad_request", "%(name)s must be %(choices)s.", name=name, choices=choices)
     user = session().get(User, api_user().id)
     user.preferences = {**(user.preferences or {}), **body}
     session().commit()

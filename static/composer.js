@@ -85,7 +85,8 @@ export function createComposer({
   /** Why the chosen mode cannot be used now, or null. */
   const refusalReason = () => {
     const option = available.find((m) => m.mode === chosen);
-    if (option && !option.allowed) return option.reason || t("This reply is not possible now.");
+    // A reason that came in a realtime event is in English (shared by every reader): t() gives it ours.
+    if (option && !option.allowed) return option.reason ? t(option.reason) : t("This reply is not possible now.");
     if (chosen === "direct") return null;
     const message = answering?.message;
     if (!message) return t("There is nothing to answer yet in this conversation.");
@@ -129,7 +130,7 @@ export function createComposer({
       const button = el("button", {
         type: "button", role: "radio", class: `mode${option.allowed ? "" : " is-refused"}`,
         "aria-checked": String(option.mode === chosen), dataset: { mode: option.mode },
-        title: option.allowed ? MODE_LABELS[option.mode] : option.reason,
+        title: option.allowed ? MODE_LABELS[option.mode] : option.reason && t(option.reason),
       }, icon(MODE_ICONS[option.mode] || "send"), MODE_LABELS[option.mode] || option.mode);
       button.addEventListener("click", () => { chosen = option.mode; showError(null); draw(); textarea.focus(); });
       return button;

@@ -82,7 +82,8 @@ export function renderMessage(message, context = {}) {
   if (context.reactions?.size) row.append(renderReactions(context.reactions));
   if (message.removed_at) row.append(el("p", { class: "msg-note" }, t("Deleted by the author")));
   if (message.status === "failed" && message.error) {
-    row.append(el("p", { class: "msg-error", role: "note" }, message.error.message || message.error.code));
+    // From a realtime event the reason is in English; t() translates a known sentence, the rest shows as is.
+    row.append(el("p", { class: "msg-error", role: "note" }, t(message.error.message || message.error.code)));
   }
   const actions = renderActions(message, context);
   if (actions) row.append(actions);

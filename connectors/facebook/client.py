@@ -10,6 +10,7 @@ import requests
 
 from connectors.base import (
     DIRECT,
+    N_,
     PRIVATE_REPLY,
     PUBLIC_REPLY,
     AccountSettings,
@@ -23,25 +24,41 @@ from connectors.base import (
 STANDARD_WINDOW = timedelta(hours=24)  # RESPONSE: within 24 h of the customer's last message (README C.2)
 HUMAN_AGENT_WINDOW = timedelta(days=7)  # MESSAGE_TAG + HUMAN_AGENT: a human reply up to 7 days (README C.2)
 PRIVATE_REPLY_WINDOW = timedelta(days=7)  # a private reply answers a comment at most 7 days old
-OUTSIDE_WINDOW = (
+OUTSIDE_WINDOW = N_(
     "More than 7 days have passed since the customer last wrote: Messenger no longer lets the Page reply. "
     "The conversation can continue when the customer writes again."
 )
-PRIVATE_REPLY_TOO_LATE = "This comment is more than 7 days old: Facebook no longer allows a private reply to it."
+PRIVATE_REPLY_TOO_LATE = N_("This comment is more than 7 days old: Facebook no longer allows a private reply to it.")
+NOTHING_TO_SEND = N_("There is nothing to send.")
+NO_COMMENT = N_("A reply to a comment needs the comment it answers.")
+NO_FILES_ON_COMMENTS = N_("Files cannot be sent in a reply to a comment.")
+TIMEOUT = N_("Facebook did not answer in time")
+UNREACHABLE = N_("Facebook could not be reached")
 # Graph error codes (README C.2): these are final, whatever the HTTP status.
 FINAL_CODES = {"10", "100", "190", "200", "230", "368", "551", "10900", "10903"}
 RETRYABLE_CODES = {"1", "2", "4", "17", "32", "613"}
 REASONS = {
-    "10": "The Page is not allowed to do this (#10).",
-    "100": "Facebook rejected the request as invalid.",
-    "190": "The Page access token is invalid or expired: an administrator must renew it.",
-    "200": "The Page token lacks a permission this needs: an administrator must reconnect the Page.",
-    "230": "The Page token lacks the pages_messaging permission: an administrator must reconnect the Page.",
-    "368": "Facebook has blocked this action for now as possibly abusive.",
-    "551": "This person isn't available right now: Messenger will not deliver to them.",
-    "613": "Facebook's sending rate for this Page was exceeded.",
-    "10900": "This comment already has its private reply: Facebook allows only one.",
-    "10903": "This person can't be answered on this comment any more: it may have been deleted.",
+    "10": N_("The Page is not allowed to do this (#10)."),
+    "100": N_("Facebook rejected the request as invalid."),
+    "190": N_("The Page access token is invalid or expired: an administrator must renew it."),
+    "200": N_("The Page token lacks a permission this needs: an administrator must reconnect the Page."),
+    "230": N_("The Page token lacks the pages_messaging permission: an administrator must reconnect the Page."),
+    "368": N_("Facebook has blocked this action for now as possibly abusive."),
+    "551": N_("This person isn't available right now: Messenger will not deliver to them."),
+    "613": N_("Facebook's sending rate for this Page was exceeded."),
+    "10900": N_("This comment already has its private reply: Facebook allows only one."),
+    "10903": N_("This person can't be answered on this comment any more: it may have been deleted."),
+}
+# The sentences a failed send may start with, by code: the inbox translates them where an agent reads them.
+FAILURES = {
+    **{code: (reason,) for code, reason in REASONS.items()},
+    "10": (REASONS["10"], OUTSIDE_WINDOW),
+    "outside_window": (OUTSIDE_WINDOW,),
+    "empty": (NOTHING_TO_SEND,),
+    "no_comment": (NO_COMMENT,),
+    "unsupported": (NO_FILES_ON_COMMENTS,),
+    "timeout": (TIMEOUT,),
+    "connection": (UNREACHABLE,),
 }
 WINDOW_SUBCODES = {"2018065", "2018278"}
 # Rate limits (Graph error reference: 4 app, 17 user, 32 Page, 613 calls): the Page's sends slow down.
@@ -123,15 +140,15 @@ def send(account: AccountSettings, message: OutboundMessage) -> SendResult:
     if message.text:
         ids.append(_post_message(account, json=_text(envelope, message)))
     if not ids:
-        raise SendError("empty", "There is nothing to send.", retryable=False)
+        raise SendError("empty", NOTHING_TO_SEND, retryable=False)
     return SendResult(external_id=ids[0], other_external_ids=tuple(ids[1:]))
 
 
 def _comment_id(message: OutboundMessage) -> str:
     if not message.reply_to:
-        raise SendError("no_comment", "A reply to a comment needs the comment it answers.", retryable=False)
+        raise SendError("no_comment", NO_COMMENT, retryable=False)
     if message.file is not None:
-        raise SendError("unsupported", "Files cannot be sent in a reply to a comment.", retryable=False)
+        raise SendError("unsupported", NO_FILES_ON_COMMENTS, retryable=False)
     return message.reply_to
 
 
@@ -206,9 +223,9 @@ def _graph(account: AccountSettings, method: str, path: str, **kwargs) -> dict[s
             method, f"{account.api_base_url}/{path}", headers=headers, timeout=account.timeout, **kwargs
         )
     except requests.Timeout as exc:
-        raise SendError("timeout", "Facebook did not answer in time", retryable=True) from exc
+        raise SendError("timeout", TIMEOUT, retryable=True) from exc
     except requests.RequestException as exc:
-        raise SendError("connection", "Facebook could not be reached", retryable=True) from exc
+        raise SendError("connection", UNREACHABLE, retryable=True) from exc
     try:
         body = response.json()
     except ValueError:

@@ -15,6 +15,7 @@ from requests_oauthlib import OAuth1
 
 from connectors.base import (
     DIRECT,
+    N_,
     PUBLIC_REPLY,
     AccountSettings,
     FetchedMedia,
@@ -29,11 +30,30 @@ from connectors.base import (
 API_HOST = "https://api.twitter.com"
 UPLOAD_HOST = "https://upload.twitter.com"
 OFFICIAL_API_HOSTS = ("api.twitter.com", "api.x.com")
-DM_FORBIDDEN = "X does not allow this Direct Message: the customer may have closed their DMs or blocked the account."
-REPLY_FORBIDDEN = "X does not allow this reply: the tweet may be protected, deleted, or the account restricted."
-RATE_LIMITED = "X's rate limit for this account was reached; the message goes out again after the reset."
+DM_FORBIDDEN = N_(
+    "X does not allow this Direct Message: the customer may have closed their DMs or blocked the account."
+)
+REPLY_FORBIDDEN = N_("X does not allow this reply: the tweet may be protected, deleted, or the account restricted.")
+RATE_LIMITED = N_("X's rate limit for this account was reached; the message goes out again after the reset.")
 CANNOT_DM = 349  # X's error code for a person the account may not DM (closed DMs, blocked)
-UNAUTHORIZED = "X rejected the account's credentials: an administrator must renew the access token."
+UNAUTHORIZED = N_("X rejected the account's credentials: an administrator must renew the access token.")
+NO_TWEET = N_("A public reply needs the tweet it answers.")
+NOTHING_TO_SEND = N_("There is nothing to send.")
+MEDIA_FAILED = N_("X could not process the file.")
+TIMEOUT = N_("X did not answer in time")
+UNREACHABLE = N_("X could not be reached")
+# The sentences a failed send may start with, by code: the inbox translates them where an agent reads them.
+FAILURES = {
+    "403": (DM_FORBIDDEN, REPLY_FORBIDDEN),
+    "349": (DM_FORBIDDEN,),
+    "429": (RATE_LIMITED,),
+    "401": (UNAUTHORIZED,),
+    "no_tweet": (NO_TWEET,),
+    "empty": (NOTHING_TO_SEND,),
+    "media_failed": (MEDIA_FAILED,),
+    "timeout": (TIMEOUT,),
+    "connection": (UNREACHABLE,),
+}
 
 
 class RouteToBase(HTTPAdapter):
@@ -102,9 +122,9 @@ def send(account: AccountSettings, message: OutboundMessage) -> SendResult:
     if message.mode not in (DIRECT, PUBLIC_REPLY):
         raise SendError("unsupported", f"X cannot send a {message.mode!r} reply.", retryable=False)
     if message.mode == PUBLIC_REPLY and not message.reply_to:
-        raise SendError("no_tweet", "A public reply needs the tweet it answers.", retryable=False)
+        raise SendError("no_tweet", NO_TWEET, retryable=False)
     if not message.text and message.file is None:
-        raise SendError("empty", "There is nothing to send.", retryable=False)
+        raise SendError("empty", NOTHING_TO_SEND, retryable=False)
     client = client_for(account)
     with _errors(message.mode):
         media_id = _upload(account, message.file, message.mode) if message.file else None
@@ -130,7 +150,7 @@ def _upload(account: AccountSettings, file: OutboundFile, mode: str) -> str:
         else:
             media = api.chunked_upload(file.filename, file=handle, file_type=file.mime_type, media_category=category)
     if (getattr(media, "processing_info", None) or {}).get("state") == "failed":
-        raise SendError("media_failed", "X could not process the file.", retryable=False)
+        raise SendError("media_failed", MEDIA_FAILED, retryable=False)
     return str(getattr(media, "media_id_string", None) or media.media_id)
 
 
@@ -176,9 +196,9 @@ def _errors(mode: str) -> Iterator[None]:
         code = str(CANNOT_DM) if CANNOT_DM in exc.api_codes else str(status)
         raise SendError(code, f"X refused the request (HTTP {status}){_detail(exc)}", retryable=False) from exc
     except requests.Timeout as exc:
-        raise SendError("timeout", "X did not answer in time", retryable=True) from exc
+        raise SendError("timeout", TIMEOUT, retryable=True) from exc
     except requests.RequestException as exc:
-        raise SendError("connection", "X could not be reached", retryable=True) from exc
+        raise SendError("connection", UNREACHABLE, retryable=True) from exc
     except tweepy.TweepyException as exc:  # tweepy.API wraps transport errors in a bare TweepyException
         transport = isinstance(exc.__context__, requests.RequestException)
         raise SendError("connection" if transport else "x_error", str(exc)[:200], retryable=transport) from exc

@@ -11,6 +11,7 @@ import heyoo
 import requests
 
 from connectors.base import (
+    N_,
     AccountSettings,
     FetchedMedia,
     OutboundFile,
@@ -24,16 +25,28 @@ from connectors.base import (
 RATE_LIMIT_CODES = {"130429", "131056"}  # the number's throughput, the pair rate (fixtures README D)
 RETRYABLE_CODES = {"1", "2", "4", "80007", "130429", "131000", "131048", "131056", "131057", "133004"}
 REASONS = {
-    "131047": "More than 24 hours have passed since the customer last wrote: "
-    "only an approved WhatsApp template can be sent now.",
-    "131026": "WhatsApp could not deliver this message: the number may not use WhatsApp, or its app is too old.",
-    "130429": "WhatsApp's sending rate for this number was exceeded.",
-    "131056": "Too many messages were sent to this customer in a short time.",
-    "131051": "WhatsApp does not support this type of message.",
-    "131052": "WhatsApp could not download the file to send it.",
-    "131053": "WhatsApp could not process the file: check its type and size.",
-    "190": "The WhatsApp access token is invalid or expired: an administrator must renew it.",
-    "100": "WhatsApp rejected the request as invalid.",
+    "131047": N_(
+        "More than 24 hours have passed since the customer last wrote: "
+        "only an approved WhatsApp template can be sent now."
+    ),
+    "131026": N_("WhatsApp could not deliver this message: the number may not use WhatsApp, or its app is too old."),
+    "130429": N_("WhatsApp's sending rate for this number was exceeded."),
+    "131056": N_("Too many messages were sent to this customer in a short time."),
+    "131051": N_("WhatsApp does not support this type of message."),
+    "131052": N_("WhatsApp could not download the file to send it."),
+    "131053": N_("WhatsApp could not process the file: check its type and size."),
+    "190": N_("The WhatsApp access token is invalid or expired: an administrator must renew it."),
+    "100": N_("WhatsApp rejected the request as invalid."),
+}
+TIMEOUT = N_("WhatsApp did not answer in time")
+UNREACHABLE = N_("WhatsApp could not be reached")
+UPLOAD_REFUSED = N_("WhatsApp did not accept the file")
+# The sentences a failed send may start with, by code: the inbox translates them where an agent reads them.
+FAILURES = {
+    **{code: (reason,) for code, reason in REASONS.items()},
+    "timeout": (TIMEOUT,),
+    "connection": (UNREACHABLE,),
+    "upload": (UPLOAD_REFUSED,),
 }
 MEDIA_KINDS = {"image": "image", "video": "video", "audio": "audio"}
 # Free-form messages only within 24 hours of the customer's last message; templates after (fixtures README).
@@ -151,9 +164,9 @@ def _call(function, *args):
     try:
         body = function(*args)
     except requests.Timeout as exc:
-        raise SendError("timeout", "WhatsApp did not answer in time", retryable=True) from exc
+        raise SendError("timeout", TIMEOUT, retryable=True) from exc
     except requests.ConnectionError as exc:
-        raise SendError("connection", "WhatsApp could not be reached", retryable=True) from exc
+        raise SendError("connection", UNREACHABLE, retryable=True) from exc
     except ValueError as exc:  # heyoo calls .json() on any answer, HTML error pages included
         raise _error_from(_http.last_response(), None) from exc
     response = _http.last_response()
@@ -249,7 +262,7 @@ def send(account: AccountSettings, message: OutboundMessage) -> SendResult:
         uploaded = _call(_upload_media, client, message.file)
         media_id = uploaded.get("id")
         if not media_id:
-            raise SendError("upload", "WhatsApp did not accept the file", retryable=True)
+            raise SendError("upload", UPLOAD_REFUSED, retryable=True)
     body = _call(client.send_custom_json, _payload(message, media_id))
     try:
         return SendResult(external_id=body["messages"][0]["id"])
@@ -346,7 +359,7 @@ def _get_json(url: str, params: dict | None, headers: dict, timeout: float) -> d
     try:
         response = requests.get(url, params=params, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
-        raise SendError("connection", "WhatsApp could not be reached", retryable=True) from exc
+        raise SendError("connection", UNREACHABLE, retryable=True) from exc
     body = _json_or_none(response)
     if response.status_code != 200 or not isinstance(body, dict):
         raise _error_from(response, body)
