@@ -86,6 +86,25 @@ def _wants_json() -> bool:
     return request.path.startswith(("/api/", "/webhooks/", "/healthz", "/sandbox/api", "/sandbox/graph", "/sandbox/x/"))
 
 
+# Werkzeug's own sentences for the errors it raises by itself, in our words so that they can be translated.
+HTTP_SENTENCES = {
+    400: N_("The request could not be understood."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not take this method."),
+    413: N_("The request is too large."),
+    415: N_("This content type is not accepted here."),
+}
+
+
+def _http_description(error: HTTPException) -> str:
+    """A description given where the error was raised is kept; werkzeug's default one is said in the client's
+    language."""
+    sentence = HTTP_SENTENCES.get(error.code or 0)
+    if sentence is None or error.description != type(error).description:
+        return error.description or error.name
+    return in_api_language(sentence)
+
+
 def init_app(app) -> None:
     """JSON errors under the API and webhook paths; pages keep Flask's HTML errors."""
 
@@ -98,7 +117,7 @@ def init_app(app) -> None:
         if not _wants_json():
             return error
         code = (error.name or "error").lower().replace(" ", "_")
-        return error_response(error.code or 500, code, error.description or error.name)
+        return error_response(error.code or 500, code, _http_description(error))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

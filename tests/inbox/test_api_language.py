@@ -152,3 +152,14 @@ def test_a_refused_value_is_explained_in_arabic_and_keeps_its_code(client, users
     assert arabic["code"] == english["code"] == "invalid_email"
     assert english["message"] == "'nope' is not an e-mail address (name@example.com)."
     assert arabic["message"] == "'nope' ليس عنوان بريد إلكتروني (name@example.com)."
+
+
+def test_werkzeug_s_own_errors_are_said_in_the_client_s_language(client, users):
+    agent = users.headers("agent")
+    missing = error_of(client.get("/api/v1/nothing-here", headers={**agent, **FRENCH}), 404)
+    method = error_of(client.put("/api/v1/conversations", headers={**agent, **FRENCH}), 405)
+    english = error_of(client.get("/api/v1/nothing-here", headers=agent), 404)
+    assert missing["code"] == english["code"] == "not_found" and method["code"] == "method_not_allowed"
+    assert missing["message"] == "Il n’y a rien à cette adresse."
+    assert method["message"] == "Cette adresse n’accepte pas cette méthode."
+    assert english["message"] == "There is nothing at this address."
