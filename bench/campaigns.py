@@ -278,7 +278,7 @@ def send(api: Api, reader, graph: FakeGraph, campaign_id: int, cap: float, recip
         elif time.monotonic() - last_change > 120:
             raise RuntimeError(f"no send for 120 s ({count} sent)")
         if send_seconds and time.monotonic() - started > send_seconds and status == "running":
-            api.post(f"/api/v1/campaigns/{campaign_id}/cancel")
+            status = api.post(f"/api/v1/campaigns/{campaign_id}/cancel")["status"]
             time.sleep(2)  # the loops see it within STATUS_SECONDS
             break
     elapsed = time.monotonic() - started
