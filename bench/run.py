@@ -7,9 +7,12 @@ acknowledged message id is looked up in the database. Prints a table and writes 
 
 Settings (environment): BENCH_RATES (50,100,200,400,800,1600,3200), BENCH_STEP_SECONDS (5),
 BENCH_CONNECTIONS (32), BENCH_TARGETS (bare,sqlite-inline,sqlite-deferred,postgresql-inline,
-postgresql-deferred), BENCH_PG_URL (postgresql+psycopg://postgres@127.0.0.1:5432/postgres: the server on
+postgresql-deferred,campaigns), BENCH_PG_URL (postgresql+psycopg://postgres@127.0.0.1:5432/postgres: the server on
 which a database inbox_bench_<pid>_<mode> is created and dropped), BENCH_REDIS_URL (unset: an embedded
 Redis started by the bench; when set, its database is flushed), BENCH_DRAIN_SECONDS (60).
+
+The `campaigns` target is bench/campaigns.py (its own settings are described there): here each campaign's
+audience is expanded in full but sent for BENCH_CAMPAIGN_SEND_SECONDS (60) only, then cancelled.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 PHONE_NUMBER_ID = "109988776655443"
 APP_SECRET = "bench-app-secret-3c9d7e1f"
-DEFAULT_TARGETS = "bare,sqlite-inline,sqlite-deferred,postgresql-inline,postgresql-deferred"
+DEFAULT_TARGETS = "bare,sqlite-inline,sqlite-deferred,postgresql-inline,postgresql-deferred,campaigns"
+CAMPAIGN_SEND_SECONDS = "60"  # make bench sends each campaign for a minute; 0 (python -m bench.campaigns): all of it
 
 
 def _env_list(name: str, default: str) -> list[str]:
@@ -501,6 +505,7 @@ def main() -> int:
     # The benchmark measures intake; self-service would answer each new conversation through the real Graph API.
     base_env["SELF_SERVICE"] = "0"
     results = []
+    campaign_runs = []
     busy = os.getloadavg()[0]
     if busy > (os.cpu_count() or 1) * 0.5:
         log(f"note: load average {busy:.1f} on {os.cpu_count()} CPUs before the bench: other work shares the machine")
@@ -510,7 +515,12 @@ def main() -> int:
             workdir = workroot / target
             workdir.mkdir()
             env = {**base_env, "INSTANCE_DIR": str(workdir)}
-            if target == "bare":
+            if target == "campaigns":
+                from bench import campaigns
+
+                seconds = os.environ.get("BENCH_CAMPAIGN_SEND_SECONDS", CAMPAIGN_SEND_SECONDS)
+                campaign_runs = campaigns.run(campaigns.options(["--send-seconds", seconds]), workdir, redis_url)
+            elif target == "bare":
                 results.append(bench_bare(workdir, env))
             else:
                 kind, mode = target.split("-")
@@ -519,7 +529,11 @@ def main() -> int:
         if embedded is not None:
             embedded.shutdown()
         shutil.rmtree(workroot, ignore_errors=True)
-    report = table(results)
+    report = table(results) if results else ""
+    if campaign_runs:
+        from bench.campaigns import table as campaign_table
+
+        report += ("\n\n" if report else "") + campaign_table(campaign_runs)
     print(report)
     bare = next((r for r in results if r["target"] == "bare"), None)
     ratios = {
@@ -535,6 +549,7 @@ def main() -> int:
                 "duration_seconds": round(time.monotonic() - started, 1),
                 "ratios_to_bare": ratios,
                 "runs": results,
+                "campaigns": campaign_runs,
                 "table": report,
             },
             indent=2,
@@ -542,7 +557,8 @@ def main() -> int:
     )
     log(f"\nwritten {RESULTS.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
     lost = [r for r in results if r.get("verification") and not r["verification"]["nothing_lost"]]
-    return 1 if lost else 0
+    over = [r for r in campaign_runs if not r["sends"]["within_cap"] or r["sends"]["received_twice"]]
+    return 1 if lost or over else 0
 
 
 if __name__ == "__main__":

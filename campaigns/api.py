@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import distinct, func, select
+from sqlalchemy import case, distinct, func, select
 
 from campaigns import audience, limits, sending
 from inbox import jobs
@@ -272,27 +272,55 @@ def campaign_json(campaign: Campaign, details: bool = False) -> dict:
     }
     if details:
         progress, outcomes = sending.progress(campaign.id), _outcomes(campaign)
-        by_state = progress["counts"]
-        data["counts"] = {
-            "total": sum(by_state.values()),
-            "pending": by_state.get("pending", 0) + by_state.get("sending", 0),
-            "sent": by_state.get("sent", 0),
-            "delivered": outcomes["delivered"],
-            "read": outcomes["read"],
-            "failed": by_state.get("failed", 0),
-            "skipped": by_state.get("skipped", 0),
-            "interrupted": by_state.get("interrupted", 0),
-        }
+        data["counts"] = _counts(progress["counts"], outcomes["delivered"], outcomes["read"])
         data.update(progress=progress, outcomes=outcomes, preview=_preview(campaign))
     return data
+
+
+def _counts(by_state: dict[str, int], delivered: int, read: int) -> dict[str, int]:
+    """The counts a campaign shows, from its recipients per state and its delivered and read messages."""
+    return {
+        "total": sum(by_state.values()),
+        "pending": by_state.get("pending", 0) + by_state.get("sending", 0),
+        "sent": by_state.get("sent", 0),
+        "delivered": delivered,
+        "read": read,
+        "failed": by_state.get("failed", 0),
+        "skipped": by_state.get("skipped", 0),
+        "interrupted": by_state.get("interrupted", 0),
+    }
+
+
+def _list_counts(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+    """The counts of many campaigns in one grouped query: recipients per state, and among them the messages
+    delivered (a delivered or a read receipt) and read, each message counted once."""
+    if not campaign_ids:
+        return {}
+    r, d = CampaignRecipient, DeliveryReceipt
+    delivered = func.count(distinct(case((d.status.in_(("delivered", "read")), d.external_id))))
+    read = func.count(distinct(case((d.status == "read", d.external_id))))
+    rows = session().execute(
+        select(r.campaign_id, r.state, func.count(distinct(r.id)), delivered, read)
+        .outerjoin(d, (d.account_id == r.account_id) & (d.external_id == r.external_id))
+        .where(r.campaign_id.in_(campaign_ids))
+        .group_by(r.campaign_id, r.state)
+    )
+    grouped: dict[int, list] = {campaign_id: [{}, 0, 0] for campaign_id in campaign_ids}
+    for campaign_id, state, count, delivered_count, read_count in rows:
+        entry = grouped[campaign_id]
+        entry[0][state] = count
+        entry[1] += delivered_count  # a message has one recipient row, hence one state: the sums count it once
+        entry[2] += read_count
+    return {campaign_id: _counts(*entry) for campaign_id, entry in grouped.items()}
 
 
 @bp.get("/campaigns")
 @require_roles(*ROLES)
 def list_campaigns():
-    """Campaigns, newest first."""
-    rows = session().scalars(select(Campaign).order_by(Campaign.id.desc()).limit(100))
-    return jsonify({"items": [campaign_json(c) for c in rows]})
+    """Campaigns, newest first, with their counts."""
+    campaigns = list(session().scalars(select(Campaign).order_by(Campaign.id.desc()).limit(100)))
+    counts = _list_counts([c.id for c in campaigns])
+    return jsonify({"items": [{**campaign_json(c), "counts": counts[c.id]} for c in campaigns]})
 
 
 @bp.get("/campaigns/<int:campaign_id>")

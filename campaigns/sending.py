@@ -290,15 +290,20 @@ class Sender:
         )
 
 
-def _claim_next(sender: Sender, outcome: Outcome | None) -> Claimed | None:
-    """Record the previous outcome and take the next due recipient, in one committed transaction. Recipients
-    who said stop since the audience was read are skipped on the way (the suppression list is checked here,
-    in the same transaction as the claim)."""
+def _claim_next(sender: Sender, outcome: Outcome | None, check_status: bool = False) -> tuple[Claimed | None, bool]:
+    """Record the previous outcome and take the next due recipient, in one committed transaction; returns the
+    claim and whether the campaign still runs (read in the same transaction when `check_status`, so that the
+    status check costs no write transaction of its own: nothing is claimed for a paused or cancelled campaign).
+    Recipients who said stop since the audience was read are skipped on the way (the suppression list is
+    checked here, in the same transaction as the claim)."""
     db = session()
     connection = db.connection()
     try:
         if outcome is not None:
             outcome.record(connection)
+        if check_status and connection.scalar(_STATUS, {"p_campaign": sender.campaign_id}) != "running":
+            db.commit()
+            return None, False
         while True:
             row = connection.execute(_CLAIM, {"p_campaign": sender.campaign_id, "p_now": utcnow()}).first()
             if row is None:
@@ -315,7 +320,7 @@ def _claim_next(sender: Sender, outcome: Outcome | None) -> Claimed | None:
     except BaseException:
         db.rollback()
         raise
-    return claimed
+    return claimed, True
 
 
 def _flush(outcome: Outcome | None) -> None:
@@ -324,13 +329,6 @@ def _flush(outcome: Outcome | None) -> None:
     db = session()
     outcome.record(db.connection())
     db.commit()
-
-
-def _running(campaign_id: int) -> bool:
-    db = session()
-    status = db.connection().scalar(_STATUS, {"p_campaign": campaign_id})
-    db.commit()
-    return status == "running"
 
 
 @dataclass
@@ -373,14 +371,13 @@ def send_some(campaign_id: int) -> None:
     outcome: Outcome | None = None
     try:
         while time.monotonic() < deadline:
-            if time.monotonic() - checked >= STATUS_SECONDS:
-                _flush(outcome)
-                outcome = None
-                if not _running(campaign_id):
-                    return
-                checked = time.monotonic()
-            claimed = _claim_next(sender, outcome)
+            check = time.monotonic() - checked >= STATUS_SECONDS
+            claimed, running = _claim_next(sender, outcome, check)
             outcome = None
+            if not running:
+                return
+            if check:
+                checked = time.monotonic()
             if claimed is None:
                 left = _left(campaign_id)
                 if not left.pending:

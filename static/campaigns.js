@@ -93,7 +93,8 @@ async function loadList() {
     dom.list.replaceChildren(...(items.length ? items.map((campaign) => {
       const row = el("tr", { dataset: { campaignId: campaign.id, status: campaign.status }, class: "campaign-row" },
         autoText("td", campaign.name), el("td", {}, TEXT.statuses[campaign.status] || campaign.status),
-        el("td", { class: "num" }, "–"), el("td", { class: "num" }, String(campaign.audience_report?.recipients ?? "–")));
+        el("td", { class: "num" }, String(campaign.counts?.sent ?? 0)),
+        el("td", { class: "num" }, String(campaign.audience_report?.recipients ?? "–")));
       row.addEventListener("click", () => show(campaign.id));
       return row;
     }) : [el("tr", { class: "board-empty" }, el("td", { colspan: 4 }, TEXT.noCampaigns))]));

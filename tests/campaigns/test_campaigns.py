@@ -311,3 +311,43 @@ def test_campaign_roles(role, allowed, client, users, whatsapp_account):
 def test_marketing_never_sees_conversation_contents(client, users, whatsapp_account, post_webhook):
     stop_from(post_webhook, "212612345601", "Bonjour", 5)
     assert_error(client.get("/api/v1/conversations", headers=users.headers("marketing")), 403)
+
+
+def _status(external_id: str, to: str, status: str) -> bytes:
+    body = json.loads(fixture_bytes("whatsapp/status_read.json"))
+    body["entry"][0]["changes"][0]["value"]["statuses"][0].update(id=external_id, recipient_id=to, status=status)
+    return json.dumps(body).encode()
+
+
+def test_the_list_shows_each_campaigns_counts_in_a_constant_number_of_queries(
+    app, client, users, whatsapp_account, run_jobs, graph, post_webhook
+):
+    from sqlalchemy import event
+
+    sent = prepared(client, users, run_jobs)
+    control(client, users, sent["id"], "start")
+    run_jobs()
+    for external_id, to, status in (
+        ("wamid.212612345601.1", "212612345601", "delivered"),
+        ("wamid.212612345601.1", "212612345601", "read"),  # delivered then read: one message delivered
+        ("wamid.212612345602.1", "212612345602", "delivered"),
+    ):
+        assert post_webhook(_status(external_id, to, status)).status_code == 200
+    draft = prepared(client, users, run_jobs)
+    statements = []
+    event.listen(app.extensions["db_engine"], "before_cursor_execute", lambda *args: statements.append(1))
+    listing = client.get("/api/v1/campaigns", headers=users.headers("marketing")).get_json()["items"]
+    with_two = len(statements)
+    counts = {item["id"]: item["counts"] for item in listing}
+    assert counts[sent["id"]] == {
+        "total": 3, "pending": 0, "sent": 2, "delivered": 2, "read": 1, "failed": 0, "skipped": 1, "interrupted": 0
+    }
+    assert counts[draft["id"]] | {} == {**counts[draft["id"]], "total": 3, "pending": 2, "sent": 0, "delivered": 0}
+    for campaign_id, shown in counts.items():
+        detail = client.get(f"/api/v1/campaigns/{campaign_id}", headers=users.headers("marketing")).get_json()
+        assert detail["counts"] == shown
+    for _ in range(3):
+        prepared(client, users, run_jobs)
+    statements.clear()
+    listing = client.get("/api/v1/campaigns", headers=users.headers("marketing")).get_json()["items"]
+    assert len(listing) == 5 and len(statements) == with_two  # not one query per campaign
