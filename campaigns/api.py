@@ -382,7 +382,7 @@ def recipient_json(row: CampaignRecipient) -> dict:
         "contact_id": row.contact_id,
         "variables": row.variables or {},
         "state": row.state,
-        "reason": shown_failure(row.error_code, row.reason),
+        "reason": shown_failure(row.error_code, row.reason, sending.RECIPIENT_REASONS),
         "error_code": row.error_code,
         "external_id": row.external_id,
         "sent_at": iso(row.sent_at),

@@ -159,8 +159,8 @@ def _identified(line: int, variables: dict, account_id: int, name: str) -> Row:
             if found:
                 return Row(line, found[0], found[1], variables)
     if placeholder is None:
-        return Row(line, None, None, variables, "no cil and no phone on this line")
-    return Row(line, placeholder, None, variables, skip=f"no {name} identity")
+        return Row(line, None, None, variables, NO_ADDRESS)
+    return Row(line, placeholder, None, variables, skip=NO_IDENTITY % {"name": name})
 
 
 def _addressed(line: int, variables: dict, account_id: int) -> Row:
@@ -227,7 +227,10 @@ def filter_rows(filters: dict, account_id: int) -> Iterator[Row]:
 
 
 FILTER_VARIABLES = {"name", "prenom", "cil", "contract"}
-OPTED_OUT = "opted out"
+OPTED_OUT = N_("opted out")
+NO_ADDRESS = N_("no cil and no phone on this line")
+NO_IDENTITY = N_("no %(name)s identity")
+REASONS = (OPTED_OUT, NO_ADDRESS, NO_IDENTITY)  # what a skipped row or a bad one may say
 
 
 def expand(campaign: Campaign, rows: Iterator[Row], variables: set[str], end_batch) -> Report:

@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 
 from campaigns import audience, limits, ratelimit
 from connectors import get_connector
-from connectors.base import AccountSettings, OutboundMessage, SendError
+from connectors.base import N_, AccountSettings, OutboundMessage, SendError
 from inbox import broker, jobs
 from inbox.channels import account_settings
 from inbox.db import session, utcnow
@@ -45,15 +45,17 @@ MAX_ATTEMPTS = 5  # rate-limited sends of one recipient before it is failed
 HOLD_SECONDS = 1.0  # a claimed row waits this long at most for the account (slow-down) or the person (pair rule)
 FINAL_CODES = {"131047", "131026"}
 OPTED_OUT = audience.OPTED_OUT
-INTERRUPTED = (
+INTERRUPTED = N_(
     "The worker stopped during this send: it may or may not have reached the customer. "
     "It is not sent again by itself; resend it by hand if needed."
 )
-DAILY_CAP = "The account's cap of {cap} sends in 24 hours was reached: sent from {when} (UTC)."
-NO_ANSWER = (
-    "The platform did not answer this send ({code}): it may or may not have reached the customer. "
+DAILY_CAP = N_("The account's cap of %(cap)s sends in 24 hours was reached: sent from %(when)s (UTC).")
+NO_ANSWER = N_(
+    "The platform did not answer this send (%(code)s): it may or may not have reached the customer. "
     "It is not sent again by itself; resend it by hand if needed."
 )
+# The reasons a recipient row may keep (stored in English, shown in the reader's language).
+RECIPIENT_REASONS = (INTERRUPTED, DAILY_CAP, NO_ANSWER, *audience.REASONS)
 
 
 def csv_path(campaign_id: int) -> Path:
@@ -456,7 +458,7 @@ def _defer(sender: Sender, claimed: Claimed, wait: float) -> Outcome:
     frees (the campaign stays running; each row says why it waits)."""
     ratelimit.release_pair(sender.account_id, claimed.address)  # not sent: the person's window is free
     until = utcnow() + timedelta(seconds=wait)
-    reason = DAILY_CAP.format(cap=sender.daily_cap, when=until.strftime("%Y-%m-%d %H:%M"))
+    reason = DAILY_CAP % {"cap": sender.daily_cap, "when": until.strftime("%Y-%m-%d %H:%M")}
     db = session()
     db.connection().execute(_DEFER, {"p_campaign": sender.campaign_id, "v_not_before": until, "v_reason": reason})
     db.commit()
@@ -494,7 +496,7 @@ def _unanswered(error: SendError) -> bool:
 def _failed(sender: Sender, claimed: Claimed, error: SendError) -> Outcome:
     if _unanswered(error):
         return Outcome(
-            claimed.id, claimed.claim, "interrupted", reason=NO_ANSWER.format(code=error.code), error_code=error.code
+            claimed.id, claimed.claim, "interrupted", reason=NO_ANSWER % {"code": error.code}, error_code=error.code
         )
     ratelimit.release_pair(sender.account_id, claimed.address)  # refused: the person received nothing
     if error.code in FINAL_CODES or not error.retryable:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from connectors import REGISTRY, get_connector
@@ -12,6 +13,7 @@ from inbox.models import Attachment, Contact, Conversation, Message, User
 from inbox.sla import sla_json
 
 QUEUE_UNAVAILABLE = N_("The send queue is unavailable; send the message again.")
+ANY_CODE = "*"  # in a FAILURES table: sentences that come with any code (they carry it as a parameter)
 
 
 def _known_failures() -> dict[str, tuple[str, ...]]:
@@ -26,13 +28,37 @@ def _known_failures() -> dict[str, tuple[str, ...]]:
 KNOWN_FAILURES = _known_failures()
 
 
-def shown_failure(code: str | None, stored: str | None) -> str | None:
-    """A stored failure reason in the reader's language when it starts with its code's known sentence; the
-    platform's own words after that sentence, and any reason not known, are shown as stored."""
-    for sentence in KNOWN_FAILURES.get(code or "", ()) if stored else ():
-        if stored.startswith(sentence):
-            return in_api_language(sentence) + stored[len(sentence) :]
+def shown_failure(code: str | None, stored: str | None, extra: tuple[str, ...] = ()) -> str | None:
+    """A stored failure reason in the reader's language when it starts with one of its code's known sentences
+    (or of `extra`); the platform's own words after that sentence, and any reason not known, are shown as
+    stored. A sentence with `%(name)s` params matches with any values, which go into the translation."""
+    if not stored:
+        return stored
+    for sentence in (*KNOWN_FAILURES.get(code or "", ()), *KNOWN_FAILURES.get(ANY_CODE, ()), *extra):
+        found = _pattern(sentence).match(stored)
+        if found:
+            return in_api_language(sentence, **found.groupdict()) + stored[found.end() :]
     return stored
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+_PARAM = re.compile(r"%\((\w+)\)s")
+_VALUE, _LAST_VALUE = ".+?", r"[^\s:;,]+"  # a param ending the sentence stops at the platform's own words
+
+
+def _pattern(sentence: str) -> re.Pattern:
+    """The sentence as a regular expression in which each `%(name)s` matches any value."""
+    if sentence not in _PATTERNS:
+        parts = _PARAM.split(sentence)  # literal, name, literal, name, ..., literal
+        regex = []
+        for index, part in enumerate(parts):
+            if index % 2 == 0:
+                regex.append(re.escape(part))
+            else:
+                last = index == len(parts) - 2 and parts[-1] == ""
+                regex.append(f"(?P<{part}>{_LAST_VALUE if last else _VALUE})")
+        _PATTERNS[sentence] = re.compile("".join(regex))
+    return _PATTERNS[sentence]
 
 
 def iso(value: datetime | None) -> str | None:

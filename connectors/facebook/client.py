@@ -50,8 +50,11 @@ REASONS = {
     "10903": N_("This person can't be answered on this comment any more: it may have been deleted."),
 }
 # The sentences a failed send may start with, by code: the inbox translates them where an agent reads them.
+ANSWERED_HTTP = N_("Facebook answered HTTP %(status)s")
+NO_TAG = N_("outside the 24-hour window, no tag")
 FAILURES = {
     **{code: (reason,) for code, reason in REASONS.items()},
+    "*": (ANSWERED_HTTP, NO_TAG),  # any code (it is in the sentence), or none (a campaign's skipped row)
     "10": (REASONS["10"], OUTSIDE_WINDOW),
     "outside_window": (OUTSIDE_WINDOW,),
     "empty": (NOTHING_TO_SEND,),
@@ -66,7 +69,6 @@ RATE_LIMIT_CODES = {"4", "17", "32", "613"}
 # The tags a campaign may declare to reach people outside the 24-hour window (README C.2). HUMAN_AGENT is
 # left out: it is for a person answering, never for a bulk message.
 CAMPAIGN_TAGS = ("ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE")
-NO_TAG = "outside the 24-hour window, no tag"
 ATTACHMENT_TYPES = {"image": "image", "video": "video", "audio": "audio"}
 
 
@@ -241,7 +243,8 @@ def error_from(status: int, body: Any, retry_after: str | None = None) -> SendEr
     wait = float(retry_after) if retry_after and retry_after.isdigit() else None
     if not isinstance(error, dict):
         retryable = status == 429 or status >= 500
-        return SendError(f"http_{status}", f"Facebook answered HTTP {status}", retryable=retryable, retry_after=wait)
+        reason = ANSWERED_HTTP % {"status": status}
+        return SendError(f"http_{status}", reason, retryable=retryable, retry_after=wait)
     code = str(error.get("code", f"http_{status}"))
     message = str(error.get("message") or "")
     if code == "10" and ("window" in message.lower() or str(error.get("error_subcode")) in WINDOW_SUBCODES):

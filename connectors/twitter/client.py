@@ -42,8 +42,11 @@ NOTHING_TO_SEND = N_("There is nothing to send.")
 MEDIA_FAILED = N_("X could not process the file.")
 TIMEOUT = N_("X did not answer in time")
 UNREACHABLE = N_("X could not be reached")
+ANSWERED_HTTP = N_("X answered HTTP %(status)s")
+REFUSED_HTTP = N_("X refused the request (HTTP %(status)s)")
 # The sentences a failed send may start with, by code: the inbox translates them where an agent reads them.
 FAILURES = {
+    "*": (ANSWERED_HTTP, REFUSED_HTTP),  # any code: it is in the sentence
     "403": (DM_FORBIDDEN, REPLY_FORBIDDEN),
     "349": (DM_FORBIDDEN,),
     "429": (RATE_LIMITED,),
@@ -190,11 +193,11 @@ def _errors(mode: str) -> Iterator[None]:
         raise SendError("401", UNAUTHORIZED, retryable=False) from exc
     except tweepy.TwitterServerError as exc:
         status = exc.response.status_code
-        raise SendError(str(status), f"X answered HTTP {status}", retryable=True) from exc
+        raise SendError(str(status), ANSWERED_HTTP % {"status": status}, retryable=True) from exc
     except tweepy.HTTPException as exc:
         status = exc.response.status_code
         code = str(CANNOT_DM) if CANNOT_DM in exc.api_codes else str(status)
-        raise SendError(code, f"X refused the request (HTTP {status}){_detail(exc)}", retryable=False) from exc
+        raise SendError(code, REFUSED_HTTP % {"status": status} + _detail(exc), retryable=False) from exc
     except requests.Timeout as exc:
         raise SendError("timeout", TIMEOUT, retryable=True) from exc
     except requests.RequestException as exc:

@@ -42,8 +42,11 @@ TIMEOUT = N_("WhatsApp did not answer in time")
 UNREACHABLE = N_("WhatsApp could not be reached")
 UPLOAD_REFUSED = N_("WhatsApp did not accept the file")
 # The sentences a failed send may start with, by code: the inbox translates them where an agent reads them.
+REFUSED = N_("WhatsApp refused the message (%(code)s)")
+ANSWERED_HTTP = N_("WhatsApp answered HTTP %(status)s")
 FAILURES = {
     **{code: (reason,) for code, reason in REASONS.items()},
+    "*": (REFUSED, ANSWERED_HTTP),  # any code: it is in the sentence
     "timeout": (TIMEOUT,),
     "connection": (UNREACHABLE,),
     "upload": (UPLOAD_REFUSED,),
@@ -137,7 +140,7 @@ def reason_for(code: str, details: str | None = None) -> str:
     """A sentence an agent understands for a platform error code."""
     if code in REASONS:
         return REASONS[code]
-    return f"WhatsApp refused the message ({code})" + (f": {details}" if details else ".")
+    return REFUSED % {"code": code} + (f": {details}" if details else ".")
 
 
 def _error_from(response: requests.Response | None, body) -> SendError:
@@ -145,7 +148,7 @@ def _error_from(response: requests.Response | None, body) -> SendError:
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         retryable = status == 429 or status >= 500 or status == 0
-        return SendError(f"http_{status}", f"WhatsApp answered HTTP {status}", retryable=retryable)
+        return SendError(f"http_{status}", ANSWERED_HTTP % {"status": status}, retryable=retryable)
     code = str(error.get("code", f"http_{status}"))
     details = (error.get("error_data") or {}).get("details") or error.get("message")
     retryable = code in RETRYABLE_CODES or status == 429 or status >= 500

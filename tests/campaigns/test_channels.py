@@ -154,6 +154,11 @@ def test_without_a_tag_people_outside_the_window_are_skipped_with_the_reason(
     assert (outside["state"], outside["reason"]) == ("skipped", "outside the 24-hour window, no tag")
     assert campaign["status"] == "done" and campaign["counts"]["failed"] == 0
     assert campaign["counts"]["skipped"] == 3
+    french = {**users.headers("marketing"), "Accept-Language": "fr"}  # stored in English, shown in French
+    shown = client.get(f"/api/v1/campaigns/{campaign['id']}/recipients", headers=french).get_json()["items"]
+    reasons = {row["address"]: row["reason"] for row in shown}
+    assert reasons["7100000000000002"] == "hors de la fenêtre de 24 heures, sans étiquette"
+    assert reasons["cil:C-NONE"] == "aucune identité Messenger"
 
 
 def test_directory_filters_on_messenger_take_the_page_s_psids(client, users, db, facebook_account, run_jobs, platforms):

@@ -86,7 +86,7 @@ def test_a_closed_window_is_explained_in_french(client, users, old_conversation)
         ),
         (
             {"code": 132999, "message": "Something new", "error_data": {"details": "A new rule"}},
-            "WhatsApp refused the message (132999): A new rule",  # not a code we know: shown as stored
+            "WhatsApp a refusé le message (132999): A new rule",  # a code we do not know: in the sentence
             "WhatsApp refused the message (132999): A new rule",
         ),
     ],
