@@ -39,6 +39,7 @@ def test_the_page_offers_messenger_and_x_with_their_rates_and_the_messenger_tags
     html = browser.get("/campaigns?lang=en").get_data(as_text=True)
     options = {m.group(1): m.group(0) for m in re.finditer(r'<option value="(\d+)" data-platform=[^>]*>', html)}
     messenger, x, whatsapp = (options[str(a.id)] for a in (facebook_account, twitter_account, whatsapp_account))
+    assert list(options) == [str(a.id) for a in (whatsapp_account, facebook_account, twitter_account)]  # WhatsApp first
     tags = 'data-tags="ACCOUNT_UPDATE CONFIRMED_EVENT_UPDATE POST_PURCHASE_UPDATE"'
     assert 'data-platform="facebook" data-max-rate="30"' in messenger and tags in messenger
     assert 'data-templates=""' in messenger
