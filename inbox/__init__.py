@@ -23,6 +23,7 @@ def create_app(config: Config | None = None) -> Flask:
         assignment_api,
         auth,
         broker,
+        calendars_api,
         cases_api,
         contacts_api,
         db,
@@ -71,6 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(supervision_api.bp)
     app.register_blueprint(templates_api.bp)
     app.register_blueprint(readings_api.bp)
+    app.register_blueprint(calendars_api.bp)
     app.register_blueprint(admin_web.bp)
     app.register_blueprint(webhooks.bp)
     csrf.exempt(webhooks.bp)
@@ -106,6 +108,7 @@ API_BLUEPRINTS = (
     "supervision",
     "platform_templates",
     "readings",
+    "calendars",
 )
 
 

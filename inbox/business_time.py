@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from connectors.base import N_
+from inbox.errors import Refusal
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # The contract's hours for the online channels: 10:00-20:00, Monday to Saturday.
 DEFAULT_HOURS = {day: (("10:00", "20:00"),) for day in WEEKDAYS[:6]}
@@ -27,34 +30,60 @@ class ClosedCalendar(ValueError):
 def parse_hours(raw: dict) -> dict[int, tuple[tuple[time, time], ...]]:
     """{"mon": [["10:00", "20:00"], ...], ...} as weekday -> sorted, non-overlapping (start, end) local times.
 
-    Raises ValueError with a sentence an admin understands."""
+    Raises a Refusal (a ValueError) with a sentence an admin understands, in their language when shown."""
     if not isinstance(raw, dict):
-        raise ValueError("Opening hours are an object of weekdays (mon ... sun) to lists of [start, end].")
+        raise Refusal(N_("Opening hours are an object of weekdays (mon ... sun) to lists of [start, end]."))
     unknown = sorted(set(raw) - set(WEEKDAYS))
     if unknown:
-        raise ValueError(f"Unknown weekdays: {', '.join(unknown)} (use mon, tue, wed, thu, fri, sat, sun).")
+        raise Refusal(
+            N_("Unknown weekdays: %(days)s (use mon, tue, wed, thu, fri, sat, sun)."), days=", ".join(unknown)
+        )
     hours = {}
     for name, intervals in raw.items():
+        if intervals is not None and not isinstance(intervals, list | tuple):
+            raise Refusal(N_('The hours of %(day)s are a list of [start, end], e.g. [["10:00", "20:00"]].'), day=name)
         parsed = sorted(_interval(name, pair) for pair in intervals or ())
         for (_, end), (start, _) in zip(parsed, parsed[1:], strict=False):
             if start < end:
-                raise ValueError(f"The opening hours of {name} overlap.")
+                raise Refusal(N_("The opening hours of %(day)s overlap."), day=name)
         hours[WEEKDAYS.index(name)] = tuple(parsed)
     return hours
 
 
+def hours_json(hours: dict[int, tuple[tuple[time, time], ...]]) -> dict[str, list[list[str]]]:
+    """Parsed hours back in their stored form, every weekday present ([] when closed); midnight is "24:00"."""
+    return {
+        name: [[start.strftime("%H:%M"), _end_text(end)] for start, end in hours.get(i, ())]
+        for i, name in enumerate(WEEKDAYS)
+    }
+
+
+def _end_text(end: time) -> str:
+    return "24:00" if end == time.max else end.strftime("%H:%M")
+
+
 def _interval(day: str, pair) -> tuple[time, time]:
     if not isinstance(pair, list | tuple) or len(pair) != 2:
-        raise ValueError(f'Each interval of {day} is [start, end], e.g. ["10:00", "20:00"].')
+        raise Refusal(N_('Each interval of %(day)s is [start, end], e.g. ["10:00", "20:00"].'), day=day)
     try:
-        start, end = (time.fromisoformat(str(value)) for value in pair)
+        start, end = (_clock(value) for value in pair)
     except ValueError as exc:
-        raise ValueError(f"{day}: times are HH:MM, e.g. 10:00.") from exc
+        raise Refusal(N_("%(day)s: times are HH:MM, e.g. 10:00."), day=day) from exc
     if end == time(0, 0):
-        end = time.max  # "24:00" written as 00:00: open until midnight
+        end = time.max  # an end at 00:00 (or 24:00): open until midnight
     if not start < end:
-        raise ValueError(f"{day}: an interval must end after it starts ({pair[0]}-{pair[1]}).")
+        raise Refusal(
+            N_("%(day)s: an interval must end after it starts (%(start)s-%(end)s)."),
+            day=day,
+            start=pair[0],
+            end=pair[1],
+        )
     return start, end
+
+
+def _clock(value) -> time:
+    text = str(value).strip()
+    return time.max if text == "24:00" else time.fromisoformat(text)
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ NOT_FOUND = {
     "contact": N_("No contact %(id)s."),
     "conversation": N_("No conversation %(id)s."),
     "customer": N_("No customer %(id)s."),
+    "holiday": N_("No holiday %(id)s."),
     "message": N_("No message %(id)s."),
     "proposal": N_("No proposal %(id)s."),
     "team": N_("No team %(id)s."),

@@ -108,8 +108,10 @@ class ChannelAccount(Base):
     sandbox: Mapped[bool] = mapped_column(Boolean, default=False)
     # Opening hours {"mon": [["10:00", "20:00"]], ...} in TIMEZONE; None: the contract's default (business_time).
     business_hours: Mapped[dict | None] = mapped_column(JSON)
-    # Minutes to take a first contact and to answer each new message (the contract: 15 for both).
+    # Business minutes to take a first contact and to answer each new message; None: FIRST_RESPONSE_MINUTES and
+    # NEXT_RESPONSE_MINUTES (the contract: 15 for both).
     first_response_minutes: Mapped[int | None] = mapped_column(Integer)
+    next_response_minutes: Mapped[int | None] = mapped_column(Integer)
     # Campaign limits of this account; None: its platform's default (campaigns/limits.py).
     campaign_rate: Mapped[float | None] = mapped_column(Float)
     campaign_daily_cap: Mapped[int | None] = mapped_column(Integer)

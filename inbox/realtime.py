@@ -188,6 +188,14 @@ def assignment_events(changes) -> list[tuple[str, dict, list[str]]]:
     return events
 
 
+def due_times_moved(conversations: list[Conversation]) -> None:
+    """Announce conversations whose due times an admin's calendar change moved (after the commit), then one
+    board.changed."""
+    events = [("conversation.updated", _conversation_payload(c), conversation_rooms(c)) for c in conversations]
+    session().commit()  # the payloads are read: end the read before emitting
+    publish(events, board="calendar")
+
+
 def publish(events: list[tuple[str, dict, list[str]]], board: str | None = None) -> None:
     """Emit prepared events (after the commit that stored what they describe), then one board.changed when
     any of them changes the board (or `board` names another reason: an availability, a capacity)."""

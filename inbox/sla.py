@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, exists, func, not_, select, update
 
-from inbox.calendars import calendar_for, first_response_minutes
+from inbox.calendars import calendar_for, first_response_minutes, next_response_minutes
 from inbox.db import insert_ignoring_conflicts, session, utcnow
 from inbox.errors import ApiError
 from inbox.models import Case, Conversation, Message, SlaWarning
@@ -43,7 +43,7 @@ def customer_wrote(conversation: Conversation, sent_at: datetime) -> None:
             minutes = first_response_minutes(conversation.account)
             conversation.first_response_due_at = calendar.add_minutes(sent_at, minutes)
     else:
-        conversation.next_response_due_at = calendar.add_minutes(sent_at, config["NEXT_RESPONSE_MINUTES"])
+        conversation.next_response_due_at = calendar.add_minutes(sent_at, next_response_minutes(conversation.account))
 
 
 def claim_filed(case: Case, conversation: Conversation) -> None:
@@ -51,13 +51,68 @@ def claim_filed(case: Case, conversation: Conversation) -> None:
     message in the conversation it was opened from (the case's creation when there is none)."""
     if case.request_type != "claim" or case.answer_due_at is not None:
         return
+    case.answer_due_at = _claim_due(case, conversation, calendar_for(conversation.account))
+
+
+def _claim_due(case: Case, conversation: Conversation, calendar) -> datetime:
     first = session().scalar(
         select(func.min(func.coalesce(Message.sent_at, Message.created_at))).where(
             Message.conversation_id == conversation.id, Message.direction == "in"
         )
     )
     filed = first or case.created_at or utcnow()
-    case.answer_due_at = calendar_for(conversation.account).end_of_business_day(filed, days_after=1)
+    return calendar.end_of_business_day(filed, days_after=1)
+
+
+def reschedule(account_ids: set[int] | None = None, now: datetime | None = None) -> list[Conversation]:
+    """After an admin changed hours, delays or holidays: recompute the due times still ahead of the waits that
+    run on those accounts (None: every account). A due time already passed stays as it was: a breach is not
+    undone by a later change. Returns the conversations whose due times moved (the caller commits, then
+    announces them)."""
+    now = now or utcnow()
+    query = select(Conversation).where(Conversation.status != "resolved")
+    if account_ids is not None:
+        query = query.where(Conversation.account_id.in_(account_ids))
+    query = query.where((Conversation.awaiting_since.is_not(None)) | (Conversation.case_id.is_not(None)))
+    calendars = {}
+    moved = []
+    for conversation in session().scalars(query):
+        account = conversation.account
+        calendar = calendars.get(account.id) or calendars.setdefault(account.id, calendar_for(account))
+        if _moved(conversation, calendar, now):
+            moved.append(conversation)
+    return moved
+
+
+def _moved(conversation: Conversation, calendar, now: datetime) -> bool:
+    """Give a conversation's running timers the due times the calendar gives them now; True if one moved."""
+    start = conversation.awaiting_since
+    delays = {
+        "first_response_due_at": first_response_minutes(conversation.account),
+        "next_response_due_at": next_response_minutes(conversation.account),
+        "answer_due_at": current_app.config["ANSWER_WITHIN_MINUTES"],
+    }
+    running = {
+        "first_response_due_at": start is not None and conversation.first_response_at is None,
+        "next_response_due_at": start is not None and conversation.answered_at is None,
+        "answer_due_at": start is not None and conversation.answered_at is None,
+    }
+    changed = False
+    for column, minutes in delays.items():
+        due = getattr(conversation, column)
+        if running[column] and due is not None and due > now:
+            new_due = calendar.add_minutes(start, minutes)
+            if new_due != due:
+                setattr(conversation, column, new_due)
+                changed = True
+    claim = _claim(conversation)
+    if claim and claim.conversation_id == conversation.id and claim.answered_at is None and claim.closed_at is None:
+        if claim.answer_due_at > now:
+            new_due = _claim_due(claim, conversation, calendar)
+            if new_due != claim.answer_due_at:
+                claim.answer_due_at = new_due
+                changed = True
+    return changed
 
 
 def _claim(conversation: Conversation) -> Case | None:
