@@ -391,6 +391,7 @@ def send_some(campaign_id: int) -> None:
     deadline = time.monotonic() + SLICE_SECONDS
     checked = progressed = time.monotonic()
     outcome: Outcome | None = None
+    told: ratelimit.Sent | None = None  # the last send, told to Redis with the next take (one round trip less)
     try:
         while time.monotonic() < deadline:
             check = time.monotonic() - checked >= STATUS_SECONDS
@@ -401,6 +402,8 @@ def send_some(campaign_id: int) -> None:
             if check:
                 checked = time.monotonic()
             if claimed is None:
+                ratelimit.flush(told)
+                told = None
                 left = _left(campaign_id)
                 if not left.pending:
                     break  # what is left is in flight (here or in a dead worker): _next_slice sees to it
@@ -408,12 +411,15 @@ def send_some(campaign_id: int) -> None:
                     break  # all deferred (a daily cap, a long Retry-After): _next_slice queues the loop for then
                 time.sleep(IDLE_SECONDS)  # retries due a little later (a rate limit, the pair rule)
                 continue
-            outcome = _send_one(sender, claimed)
+            outcome, told = _send_one(sender, claimed, told)
             if time.monotonic() - progressed >= PROGRESS_SECONDS:
                 announce_progress(campaign_id)
                 progressed = time.monotonic()
     finally:
-        _flush(outcome)
+        try:
+            ratelimit.flush(told)
+        finally:
+            _flush(outcome)
     _next_slice(campaign_id)
 
 
@@ -442,18 +448,30 @@ def _next_slice(campaign_id: int) -> None:
     announce_progress(campaign_id, force=True)
 
 
-def _send_one(sender: Sender, claimed: Claimed) -> Outcome:
-    """Send one claimed message at the account's pace; returns what became of it (not yet recorded)."""
+def _send_one(
+    sender: Sender, claimed: Claimed, told: ratelimit.Sent | None = None
+) -> tuple[Outcome, ratelimit.Sent | None]:
+    """Send one claimed message at the account's pace; returns what became of it (not yet recorded) and, when
+    it reached the person, the send still to tell Redis (`told`, the previous one, goes with the first take)."""
+    outcome = _send_claimed(sender, claimed, told)
+    if outcome.state == "sent":
+        return outcome, ratelimit.Sent(sender.account_id, claimed.address, sender.campaign_id, int(time.time()))
+    return outcome, None
+
+
+def _send_claimed(sender: Sender, claimed: Claimed, told: ratelimit.Sent | None) -> Outcome:
     connector = get_connector(sender.platform)
     if sender.window:  # decided at the send, not when the audience was read: the window may close meanwhile
         refusal = connector.campaign_refusal(claimed.last_inbound_at, utcnow(), sender.tag)
         if refusal:
+            ratelimit.flush(told)
             return Outcome(claimed.id, claimed.claim, "skipped", reason=refusal)
     try:
         outbound = _outbound(sender, claimed)
     except (MissingValue, TemplateRefused) as problem:
+        ratelimit.flush(told)
         return Outcome(claimed.id, claimed.claim, "skipped", reason=str(problem))
-    slot = ratelimit.take(sender.account_id, claimed.address, sender.rate, sender.hold_seconds)
+    slot = ratelimit.take(sender.account_id, claimed.address, sender.rate, sender.hold_seconds, told)
     while slot.kind == "slowed" and slot.wait <= HOLD_SECONDS:
         time.sleep(slot.wait)
         slot = ratelimit.take(sender.account_id, claimed.address, sender.rate, sender.hold_seconds)
@@ -470,7 +488,6 @@ def _send_one(sender: Sender, claimed: Claimed) -> Outcome:
         result = connector.send(sender.settings, outbound)
     except SendError as error:
         return _failed(sender, claimed, error)
-    ratelimit.sent(sender.account_id, claimed.address, sender.campaign_id)
     return Outcome(claimed.id, claimed.claim, "sent", external_id=result.external_id, sent_at=utcnow())
 
 

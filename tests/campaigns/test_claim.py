@@ -92,3 +92,23 @@ def test_every_transaction_of_the_send_loop_is_in_the_write_turn(
         from pathlib import Path
 
         assert Path(f"{database}.write-turn").exists()
+
+
+def test_the_previous_send_is_told_with_the_next_take_in_one_round_trip(app):
+    import time
+
+    from campaigns import ratelimit
+    from inbox import broker
+
+    with app.app_context():
+        assert ratelimit.take(1, "212600000001", 1000, 60).kind == "go"  # the first person's send in flight
+        assert ratelimit.pair_wait(1, "212600000001") > 6000  # held for the whole send (60 s)
+        second = int(time.time())
+        previous = ratelimit.Sent(1, "212600000001", 7, second)
+        assert ratelimit.take(1, "212600000002", 1000, 60, previous).kind == "go"
+        assert 0 < ratelimit.pair_wait(1, "212600000001") <= 6000  # six seconds from now, as `sent` does
+        assert int(broker.connection().get(f"campaigns:sent:7:{second}")) == 1
+        assert ratelimit.take(1, "212600000001", 1000, 60).kind == "pair"  # the pair rule still holds
+        ratelimit.flush(ratelimit.Sent(1, "212600000002", 7, second))
+        assert 0 < ratelimit.pair_wait(1, "212600000002") <= 6000
+        assert int(broker.connection().get(f"campaigns:sent:7:{second}")) == 2
