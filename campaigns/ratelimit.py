@@ -28,7 +28,14 @@ LATE_MS = 10
 # clock), which moves one interval on; the caller sleeps until its slot. The person's key is held while the
 # send is in flight, so that two campaigns never reach the same person at once.
 # Returns {0, microseconds until the slot} | {1, ms of slow-down left} | {2, ms until the person may receive}.
+# With KEYS[4] and KEYS[5] it first records the loop's previous send (what `sent` does: that person's pair
+# window from now on, one more send in its second), saving the loop a round trip per send.
 _TAKE = """
+if KEYS[4] then
+  redis.call('SET', KEYS[4], 1, 'PX', tonumber(ARGV[3]))
+  redis.call('INCR', KEYS[5])
+  redis.call('EXPIRE', KEYS[5], 120)
+end
 local slow = redis.call('PTTL', KEYS[2])
 if slow > 0 then return {1, slow} end
 local pair = redis.call('PTTL', KEYS[3])
@@ -101,14 +108,32 @@ def interval_us(rate_per_second: float) -> int:
     return max(1, round((1000 + ARRIVAL_JITTER_MS) * 1000 / rate_per_second))
 
 
-def take(account_id: int, address: str, rate_per_second: float, hold_seconds: float) -> Slot:
+@dataclass(frozen=True)
+class Sent:
+    """A send that reached its person, not yet told to Redis: `sent` later, or with the loop's next `take`.
+
+    Until then the person's key still holds the pair window that `take` set for the whole send (the longest
+    a send can last), so the delay only starts their six seconds a little later, never earlier; a worker killed
+    meanwhile leaves that longer window and one send uncounted in the progress rate."""
+
+    account_id: int
+    address: str
+    campaign_id: int
+    second: int
+
+
+def take(
+    account_id: int, address: str, rate_per_second: float, hold_seconds: float, previous: Sent | None = None
+) -> Slot:
     """Reserve the next send slot of the account for a message to `address` (and the person's pair window for
     `hold_seconds`, the longest a send can last), unless the account is slowed down or the person was sent a
-    message less than PAIR_SECONDS ago."""
-    kind, wait = _script()(
-        keys=[_rate_key(account_id), _slow_key(account_id), _pair_key(account_id, address)],
-        args=[interval_us(rate_per_second), max(1, int(hold_seconds * 1000))],
-    )
+    message less than PAIR_SECONDS ago; records the `previous` send first, in the same round trip."""
+    keys = [_rate_key(account_id), _slow_key(account_id), _pair_key(account_id, address)]
+    args = [interval_us(rate_per_second), max(1, int(hold_seconds * 1000))]
+    if previous is not None:
+        keys += [_pair_key(previous.account_id, previous.address), _sent_key(previous.campaign_id, previous.second)]
+        args.append(PAIR_SECONDS * 1000)
+    kind, wait = _script()(keys=keys, args=args)
     if kind == 0:
         return Slot("go", wait / 1_000_000)
     return Slot("slowed" if kind == 1 else "pair", wait / 1000)
@@ -134,15 +159,22 @@ def slow_down(account_id: int, seconds: float) -> None:
     broker.connection().set(_slow_key(account_id), 1, px=max(1, int(seconds * 1000)))
 
 
-def sent(account_id: int, address: str, campaign_id: int) -> None:
+def sent(account_id: int, address: str, campaign_id: int, second: int | None = None) -> None:
     """A message reached the person: the next one waits PAIR_SECONDS from now (the answer came after it
-    arrived, so the platform's six seconds are kept); and one more send in this second of the campaign."""
-    second = int(time.time())
+    arrived, so the platform's six seconds are kept); and one more send in this second of the campaign
+    (`second`: when the answer came, if told later)."""
+    second = int(time.time()) if second is None else second
     pipe = broker.connection().pipeline(transaction=False)
     pipe.set(_pair_key(account_id, address), 1, px=PAIR_SECONDS * 1000)
     pipe.incr(_sent_key(campaign_id, second))
     pipe.expire(_sent_key(campaign_id, second), 120)
     pipe.execute()
+
+
+def flush(previous: Sent | None) -> None:
+    """Tell Redis of a send kept for the next `take`, when there is no next take (the loop waits or ends)."""
+    if previous is not None:
+        sent(previous.account_id, previous.address, previous.campaign_id, previous.second)
 
 
 def release_pair(account_id: int, address: str) -> None:

@@ -25,14 +25,14 @@ from pathlib import Path
 
 import requests
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 
 from campaigns import audience, limits, ratelimit
 from connectors import get_connector
 from connectors.base import N_, AccountSettings, OutboundMessage, SendError
 from inbox import broker, jobs
 from inbox.channels import account_settings
-from inbox.db import session, utcnow
+from inbox.db import session, utcnow, write_turn
 from inbox.models import Campaign, CampaignRecipient, ContactIdentity, Conversation, OptOut
 from inbox.rendering import MISSING, MissingValue, TemplateRefused, render
 
@@ -135,8 +135,9 @@ def recover_interrupted(campaign_id: int | None = None) -> int:
     )
     if campaign_id is not None:
         query = query.where(CampaignRecipient.campaign_id == campaign_id)
-    count = session().execute(query).rowcount
-    session().commit()
+    with write_turn(session().get_bind()):
+        count = session().execute(query).rowcount
+        session().commit()
     return count
 
 
@@ -155,14 +156,21 @@ _DUE = (
     .with_for_update(skip_locked=True)  # PostgreSQL: workers take different rows; SQLite: BEGIN IMMEDIATE
     .scalar_subquery()
 )
+# The claim skips a person who said stop since the audience was read, in the same statement (the suppression
+# list is read under the claim's lock): the row is recorded `skipped` with its reason and the loop claims again.
+_STOPPED = select(OptOut.id).where(OptOut.platform == bindparam("p_platform"), OptOut.address == _R.address).exists()
 _CLAIM = (
     update(_R)
     .where(_R.id == _DUE, _R.state == "pending")
-    .values(state="sending", claimed_at=bindparam("p_now"), attempts=_R.attempts + 1)
-    .returning(_R.id, _R.address, _R.variables, _R.attempts)
-)
-_OPTED_OUT = select(OptOut.id).where(
-    OptOut.platform == bindparam("p_platform"), OptOut.address == bindparam("p_address")
+    .values(
+        state=case((_STOPPED, "skipped"), else_="sending"),
+        reason=case((_STOPPED, OPTED_OUT), else_=_R.reason),
+        error_code=case((_STOPPED, None), else_=_R.error_code),
+        not_before=case((_STOPPED, None), else_=_R.not_before),
+        claimed_at=bindparam("p_now"),
+        attempts=_R.attempts + 1,
+    )
+    .returning(_R.id, _R.address, _R.variables, _R.attempts, _R.state)
 )
 # An outcome is recorded only on the claim it belongs to (id and attempt): never over a later claim of the row.
 # A row already marked interrupted because its send outlasted CAMPAIGN_STALE_SECONDS gets its real outcome.
@@ -296,9 +304,14 @@ def _claim_next(sender: Sender, outcome: Outcome | None, check_status: bool = Fa
     """Record the previous outcome and take the next due recipient, in one committed transaction; returns the
     claim and whether the campaign still runs (read in the same transaction when `check_status`, so that the
     status check costs no write transaction of its own: nothing is claimed for a paused or cancelled campaign).
-    Recipients who said stop since the audience was read are skipped on the way (the suppression list is
-    checked here, in the same transaction as the claim)."""
+    Recipients who said stop since the audience was read are skipped on the way (the claim's own statement
+    reads the suppression list and records them `skipped`)."""
     db = session()
+    with write_turn(db.get_bind()):
+        return _claim_in_turn(db, sender, outcome, check_status)
+
+
+def _claim_in_turn(db, sender: Sender, outcome: Outcome | None, check_status: bool) -> tuple[Claimed | None, bool]:
     connection = db.connection()
     try:
         if outcome is not None:
@@ -306,18 +319,18 @@ def _claim_next(sender: Sender, outcome: Outcome | None, check_status: bool = Fa
         if check_status and connection.scalar(_STATUS, {"p_campaign": sender.campaign_id}) != "running":
             db.commit()
             return None, False
+        keys = {"p_campaign": sender.campaign_id, "p_platform": sender.platform}
         while True:
-            row = connection.execute(_CLAIM, {"p_campaign": sender.campaign_id, "p_now": utcnow()}).first()
+            row = connection.execute(_CLAIM, {**keys, "p_now": utcnow()}).first()
             if row is None:
                 claimed = None
                 break
-            if connection.scalar(_OPTED_OUT, {"p_platform": sender.platform, "p_address": row.address}) is None:
+            if row.state == "sending":  # else skipped by the claim (opted out): the next one
                 claimed = Claimed(row.id, row.address, row.variables or {}, row.attempts)
                 if sender.window:
                     keys = {"p_account": sender.account_id, "p_address": row.address}
                     claimed.last_inbound_at = connection.scalar(_LAST_INBOUND, keys)
                 break
-            Outcome(row.id, row.attempts, "skipped", reason=OPTED_OUT).record(connection)
         db.commit()
     except BaseException:
         db.rollback()
@@ -329,8 +342,13 @@ def _flush(outcome: Outcome | None) -> None:
     if outcome is None:
         return
     db = session()
-    outcome.record(db.connection())
-    db.commit()
+    with write_turn(db.get_bind()):
+        try:
+            outcome.record(db.connection())
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
 
 
 @dataclass
@@ -346,12 +364,14 @@ class Left:
 def _left(campaign_id: int) -> Left:
     db = session()
     left = Left()
-    for state, count, not_before, claimed_at in db.connection().execute(_LEFT, {"p_campaign": campaign_id}):
+    with write_turn(db.get_bind()):
+        rows = db.connection().execute(_LEFT, {"p_campaign": campaign_id}).all()
+        db.commit()
+    for state, count, not_before, claimed_at in rows:
         if state == "pending":
             left.pending, left.due = count, not_before
         else:
             left.sending, left.oldest_claim = count, claimed_at
-    db.commit()
     return left
 
 
@@ -361,16 +381,17 @@ def _left(campaign_id: int) -> Left:
 def send_some(campaign_id: int) -> None:
     """RQ job: send to due recipients for a slice of time, then queue the next slice or finish the campaign."""
     db = session()
-    campaign = db.get(Campaign, campaign_id)
-    if campaign is None or campaign.status != "running":
+    with write_turn(db.get_bind()):
+        campaign = db.get(Campaign, campaign_id)
+        sender = Sender.load(campaign) if campaign is not None and campaign.status == "running" else None
         db.commit()
+    if sender is None:
         return  # paused or cancelled: resume queues new loops
-    sender = Sender.load(campaign)
-    db.commit()
     recover_interrupted(campaign_id)
     deadline = time.monotonic() + SLICE_SECONDS
     checked = progressed = time.monotonic()
     outcome: Outcome | None = None
+    told: ratelimit.Sent | None = None  # the last send, told to Redis with the next take (one round trip less)
     try:
         while time.monotonic() < deadline:
             check = time.monotonic() - checked >= STATUS_SECONDS
@@ -381,6 +402,8 @@ def send_some(campaign_id: int) -> None:
             if check:
                 checked = time.monotonic()
             if claimed is None:
+                ratelimit.flush(told)
+                told = None
                 left = _left(campaign_id)
                 if not left.pending:
                     break  # what is left is in flight (here or in a dead worker): _next_slice sees to it
@@ -388,12 +411,15 @@ def send_some(campaign_id: int) -> None:
                     break  # all deferred (a daily cap, a long Retry-After): _next_slice queues the loop for then
                 time.sleep(IDLE_SECONDS)  # retries due a little later (a rate limit, the pair rule)
                 continue
-            outcome = _send_one(sender, claimed)
+            outcome, told = _send_one(sender, claimed, told)
             if time.monotonic() - progressed >= PROGRESS_SECONDS:
                 announce_progress(campaign_id)
                 progressed = time.monotonic()
     finally:
-        _flush(outcome)
+        try:
+            ratelimit.flush(told)
+        finally:
+            _flush(outcome)
     _next_slice(campaign_id)
 
 
@@ -412,27 +438,40 @@ def _next_slice(campaign_id: int) -> None:
         jobs.enqueue_in(max(1.0, (stale_at - utcnow()).total_seconds() + 1), send_some, campaign_id)
     else:
         db = session()
-        db.execute(
-            update(Campaign)
-            .where(Campaign.id == campaign_id, Campaign.status == "running")
-            .values(status="done", finished_at=utcnow())
-        )
-        db.commit()
+        with write_turn(db.get_bind()):
+            db.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id, Campaign.status == "running")
+                .values(status="done", finished_at=utcnow())
+            )
+            db.commit()
     announce_progress(campaign_id, force=True)
 
 
-def _send_one(sender: Sender, claimed: Claimed) -> Outcome:
-    """Send one claimed message at the account's pace; returns what became of it (not yet recorded)."""
+def _send_one(
+    sender: Sender, claimed: Claimed, told: ratelimit.Sent | None = None
+) -> tuple[Outcome, ratelimit.Sent | None]:
+    """Send one claimed message at the account's pace; returns what became of it (not yet recorded) and, when
+    it reached the person, the send still to tell Redis (`told`, the previous one, goes with the first take)."""
+    outcome = _send_claimed(sender, claimed, told)
+    if outcome.state == "sent":
+        return outcome, ratelimit.Sent(sender.account_id, claimed.address, sender.campaign_id, int(time.time()))
+    return outcome, None
+
+
+def _send_claimed(sender: Sender, claimed: Claimed, told: ratelimit.Sent | None) -> Outcome:
     connector = get_connector(sender.platform)
     if sender.window:  # decided at the send, not when the audience was read: the window may close meanwhile
         refusal = connector.campaign_refusal(claimed.last_inbound_at, utcnow(), sender.tag)
         if refusal:
+            ratelimit.flush(told)
             return Outcome(claimed.id, claimed.claim, "skipped", reason=refusal)
     try:
         outbound = _outbound(sender, claimed)
     except (MissingValue, TemplateRefused) as problem:
+        ratelimit.flush(told)
         return Outcome(claimed.id, claimed.claim, "skipped", reason=str(problem))
-    slot = ratelimit.take(sender.account_id, claimed.address, sender.rate, sender.hold_seconds)
+    slot = ratelimit.take(sender.account_id, claimed.address, sender.rate, sender.hold_seconds, told)
     while slot.kind == "slowed" and slot.wait <= HOLD_SECONDS:
         time.sleep(slot.wait)
         slot = ratelimit.take(sender.account_id, claimed.address, sender.rate, sender.hold_seconds)
@@ -449,7 +488,6 @@ def _send_one(sender: Sender, claimed: Claimed) -> Outcome:
         result = connector.send(sender.settings, outbound)
     except SendError as error:
         return _failed(sender, claimed, error)
-    ratelimit.sent(sender.account_id, claimed.address, sender.campaign_id)
     return Outcome(claimed.id, claimed.claim, "sent", external_id=result.external_id, sent_at=utcnow())
 
 
@@ -460,8 +498,9 @@ def _defer(sender: Sender, claimed: Claimed, wait: float) -> Outcome:
     until = utcnow() + timedelta(seconds=wait)
     reason = DAILY_CAP % {"cap": sender.daily_cap, "when": until.strftime("%Y-%m-%d %H:%M")}
     db = session()
-    db.connection().execute(_DEFER, {"p_campaign": sender.campaign_id, "v_not_before": until, "v_reason": reason})
-    db.commit()
+    with write_turn(db.get_bind()):
+        db.connection().execute(_DEFER, {"p_campaign": sender.campaign_id, "v_not_before": until, "v_reason": reason})
+        db.commit()
     return Outcome(claimed.id, claimed.claim, "pending", reason=reason, not_before=until, release=True)
 
 
@@ -558,12 +597,13 @@ def announce_progress(campaign_id: int, force: bool = False) -> None:
         key = f"campaigns:progress:{campaign_id}"
         if not broker.connection().set(key, 1, nx=not force, px=int(PROGRESS_SECONDS * 1000)):
             return
-        payload = progress(campaign_id)
-        campaign = session().get(Campaign, campaign_id)
-        if campaign is not None:
-            session().refresh(campaign, ["status"])
-        payload["status"] = campaign.status if campaign else None
-        session().commit()
+        with write_turn(session().get_bind()):
+            payload = progress(campaign_id)
+            campaign = session().get(Campaign, campaign_id)
+            if campaign is not None:
+                session().refresh(campaign, ["status"])
+            payload["status"] = campaign.status if campaign else None
+            session().commit()
         campaign_event("campaign.progress", payload)
     except Exception:  # progress is a view: a failure here must never stop the sends
         session().rollback()

@@ -13,8 +13,6 @@ in-memory SQLite) they stay in the database's `inbound_deliveries` table.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -30,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 
 from connectors import get_connector
 from inbox import broker, jobs, media, realtime, threads
-from inbox.db import make_engine, session, utcnow
+from inbox.db import make_engine, session, utcnow, write_turn
 from inbox.ingest import Outcome, ingest, keep_unparsed
 from inbox.models import InboundDelivery
 from inbox.sending import queue_send
@@ -80,25 +78,6 @@ def after_commit(outcome: Outcome | None, events: list | None = None) -> None:
         realtime.announce(outcome)
     else:
         realtime.publish(events)
-
-
-@contextlib.contextmanager
-def write_turn(engine):
-    """On a SQLite file: hold the intake's turn at the write lock (a lock file beside the database).
-
-    The web process's group commit and the worker's ingestion queue for the file lock, and the kernel
-    wakes the next one the moment it is released, instead of both polling SQLite's write lock (its busy
-    handler sleeps up to 100 ms between tries and so leaves the lock idle). Elsewhere it does nothing."""
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:" or database.startswith("file:"):
-        yield
-        return
-    descriptor = os.open(f"{database}.write-turn", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)  # one open file per holder: threads exclude each other too
-        yield
-    finally:
-        os.close(descriptor)  # releases the lock
 
 
 def spool_url(database_url: str) -> str | None:
