@@ -15,7 +15,7 @@ from campaigns import audience, limits, sending
 from inbox import jobs
 from inbox.auth import api_user, require_roles
 from inbox.db import session, utcnow
-from inbox.errors import ApiError, get_or_404
+from inbox.errors import ApiError, get_or_404, json_body
 from inbox.models import (
     Campaign,
     CampaignRecipient,
@@ -33,13 +33,6 @@ ROLES = ("marketing", "admin")  # issue 7: marketing only, and admins
 CAMPAIGN_PLATFORMS = ("whatsapp", "facebook", "twitter")  # the channels campaigns are sent on
 NAME_MAX = 200
 PREVIEW_COUNT = 5
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "The body must be a JSON object.")
-    return body
 
 
 # ---------------------------------------------------------------- creating
@@ -150,7 +143,7 @@ def _audience(body: dict) -> tuple[dict, str | None, set[str]]:
 @require_roles(*ROLES)
 def create():
     """Check a campaign and read its audience in a job (202); GET shows the report and a preview before start."""
-    body = _json_body()
+    body = json_body()
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX:
         raise ApiError(422, "bad_name", "name is required (at most %(limit)s characters).", limit=NAME_MAX)

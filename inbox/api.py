@@ -16,7 +16,7 @@ from inbox import media, platform_templates
 from inbox.access import CONVERSATION_ROLES, require_visible, visible_conversations
 from inbox.auth import api_user, authenticate, issue_token, require_roles
 from inbox.db import session, utcnow
-from inbox.errors import ApiError, get_or_404
+from inbox.errors import ApiError, get_or_404, json_body
 from inbox.extensions import limiter
 from inbox.models import REQUEST_TYPES, ROLES, Attachment, Contact, Conversation, Message, UnroutedDelivery
 from inbox.serializers import (
@@ -32,13 +32,6 @@ from inbox.serializers import (
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 READERS = CONVERSATION_ROLES  # reviewers read conversations; only WRITERS act in them
 WRITERS = ("agent", "supervisor", "admin")
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "The body must be a JSON object.")
-    return body
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -76,7 +69,7 @@ def _time_arg(name: str) -> datetime | None:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def token():
     """Exchange an e-mail and password for an API token."""
-    body = _json_body()
+    body = json_body()
     user = authenticate(str(body.get("email", "")), str(body.get("password", "")))
     if user is None:
         raise ApiError(401, "bad_credentials", "Wrong e-mail or password.")
@@ -296,7 +289,7 @@ def send(conversation_id: int):
 
     user = api_user()
     conversation = _conversation(conversation_id)
-    body = request.form if request.files or request.form else _json_body()
+    body = request.form if request.files or request.form else json_body()
     text = (body.get("text") or "").strip() or None
     connector = get_connector(conversation.account.platform)
     template = body.get("template") if not request.files and not request.form else None
@@ -373,7 +366,7 @@ def hide_message(message_id: int):
     from inbox.channels import account_settings
     from inbox.realtime import message_event
 
-    body = _json_body()
+    body = json_body()
     hidden = body.get("hidden", True)
     if not isinstance(hidden, bool):
         raise ApiError(400, "bad_request", "hidden must be true or false.")

@@ -9,18 +9,11 @@ from sqlalchemy import select
 from inbox import calendars, realtime, sla, supervision
 from inbox.auth import require_roles
 from inbox.db import session, utcnow
-from inbox.errors import ApiError, Refusal, get_or_404
+from inbox.errors import ApiError, Refusal, get_or_404, json_body
 from inbox.models import ChannelAccount, Holiday
 
 bp = Blueprint("calendars", __name__, url_prefix="/api/v1")
 READERS = ("supervisor", "admin")
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "The body must be a JSON object.")
-    return body
 
 
 def _rescheduled(account_ids: set[int] | None) -> int:
@@ -46,7 +39,7 @@ def list_accounts():
 def change_account_calendar(account_id: int):
     """Change an account's opening hours and delays (null: back to the default)."""
     account = get_or_404(ChannelAccount, account_id, "channel account")
-    body = _json_body()
+    body = json_body()
     try:
         calendars.change_calendar(account, body)
     except Refusal as refusal:
@@ -81,7 +74,7 @@ def list_holidays():
 def add_holiday():
     """Add a holiday: `name`, `date` (YYYY-MM-DD), `recurring` (every year; false by default), `account_id`
     (null: every account)."""
-    body = _json_body()
+    body = json_body()
     unknown = sorted(set(body) - {"name", "date", "recurring", "account_id"})
     if unknown:
         raise ApiError(400, "bad_request", "Unknown fields: %(names)s.", names=", ".join(unknown))

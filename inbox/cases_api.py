@@ -10,20 +10,13 @@ from inbox import catalogue
 from inbox.access import CONVERSATION_ROLES, can_act, require_visible
 from inbox.auth import api_user, require_roles
 from inbox.db import session, utcnow
-from inbox.errors import ApiError, get_or_404
+from inbox.errors import ApiError, get_or_404, json_body
 from inbox.models import CASE_STATES, CONVERSATION_STATUSES, Case, CatalogueItem, Conversation, ReplyProposal
 from inbox.serializers import conversation_json
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1")
 WRITERS = ("agent", "supervisor", "admin")
 APPROVERS = ("supervisor", "reviewer")
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "The body must be a JSON object.")
-    return body
 
 
 def _text(body: dict, name: str, required: bool = True, limit: int = 4000) -> str | None:
@@ -52,7 +45,7 @@ def get_catalogue():
 @require_roles("admin")
 def create_catalogue_item():
     """Add a family, a nature (in a family) or a service (with its treating team)."""
-    item = catalogue.create_item(_json_body())
+    item = catalogue.create_item(json_body())
     session().commit()
     return jsonify(catalogue.item_json(item)), 201
 
@@ -61,7 +54,7 @@ def create_catalogue_item():
 @require_roles("admin")
 def update_catalogue_item(item_id: int):
     """Rename, move, re-team, reorder, deactivate or reactivate an item (never deleted)."""
-    item = catalogue.update_item(get_or_404(CatalogueItem, item_id, "catalogue item"), _json_body())
+    item = catalogue.update_item(get_or_404(CatalogueItem, item_id, "catalogue item"), json_body())
     session().commit()
     return jsonify(catalogue.item_json(item))
 
@@ -100,7 +93,7 @@ def update_conversation(conversation_id: int):
     from inbox.realtime import case_event, conversation_event
 
     user = api_user()
-    body = _json_body()
+    body = json_body()
     known = {"status", *service.FIELDS}
     if not known & set(body):
         raise ApiError(400, "bad_request", "Give status, request_type, family, nature or service.")
@@ -213,7 +206,7 @@ def get_case(case_id: int):
 @require_roles(*WRITERS)
 def update_case(case_id: int):
     """Mark a case answered or closed."""
-    body = _json_body()
+    body = json_body()
     case = _case(case_id)
     service.set_state(case, api_user(), body.get("state"))
     return _answer(case)
@@ -223,7 +216,7 @@ def update_case(case_id: int):
 @require_roles(*WRITERS)
 def escalate_case(case_id: int):
     """Escalate a claim to its treating service's team (or the team named), with a note."""
-    body = _json_body()
+    body = json_body()
     note = _text(body, "note")
     case = _case(case_id)
     service.escalate(case, api_user(), note, body.get("team"))
@@ -239,7 +232,7 @@ def _service_member(case: Case) -> None:
 @require_roles(*WRITERS)
 def add_element(case_id: int):
     """The treating service adds an answer element (kept in the case's timeline)."""
-    body = _json_body()
+    body = json_body()
     text = _text(body, "text")
     case = _case(case_id)
     _service_member(case)
@@ -254,7 +247,7 @@ def hand_back(case_id: int):
     from inbox.realtime import notification_event
     from inbox.workspace_api import notification_json
 
-    body = _json_body()
+    body = json_body()
     note = _text(body, "note")
     case = _case(case_id)
     _service_member(case)
@@ -269,7 +262,7 @@ def hand_back(case_id: int):
 @require_roles(*WRITERS)
 def create_proposal(case_id: int):
     """Propose a reply to a claim; it leaves only once a supervisor or a reviewer approves it."""
-    body = _json_body()
+    body = json_body()
     text = _text(body, "text")
     case = _case(case_id)
     conversation_id = body.get("conversation_id")
@@ -299,7 +292,7 @@ def approve_proposal(proposal_id: int):
     """Approve a proposal, possibly edited: the text is queued as the reply and the case is answered."""
     from inbox.realtime import case_event
 
-    body = _json_body() if request.get_data() else {}
+    body = json_body() if request.get_data() else {}
     text = _text(body, "text", required=False, limit=4096)
     comment = _text(body, "comment", required=False)
     proposal, case = _proposal(proposal_id)
@@ -314,7 +307,7 @@ def approve_proposal(proposal_id: int):
 @require_roles(*APPROVERS)
 def reject_proposal(proposal_id: int):
     """Reject a proposal with a comment (required); it is never sent."""
-    body = _json_body()
+    body = json_body()
     comment = _text(body, "comment")
     proposal, case = _proposal(proposal_id)
     service.reject(proposal, case, api_user(), comment)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from inbox import directory
 from inbox.auth import api_user, bearer_token, require_roles
 from inbox.db import session, utcnow
-from inbox.errors import ApiError, get_or_404
+from inbox.errors import ApiError, get_or_404, json_body
 from inbox.models import Contact, ContactIdentity, Conversation
 from inbox.serializers import contact_json, conversation_json
 
@@ -44,13 +44,6 @@ _CONVERSATION_LOADS = (
     joinedload(Conversation.identity),
     joinedload(Conversation.assignee),
 )
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "The body must be a JSON object.")
-    return body
 
 
 def _limit(default: int = 50, high: int = 200) -> int:
@@ -208,7 +201,7 @@ def edit(contact_id: int):
     from inbox.realtime import conversation_event
 
     contact = _contact(contact_id)
-    values = _cleaned(_json_body())
+    values = _cleaned(json_body())
     source, user_id = ("api" if bearer_token() else "inbox"), api_user().id
     for name, value in values.items():
         if getattr(contact, name) != value:
@@ -294,7 +287,7 @@ def merge(contact_id: int):
     fields take its values, and it is deleted; all in one transaction."""
     from inbox.realtime import conversation_event
 
-    body = _json_body()
+    body = json_body()
     other_id = body.get("contact_id")
     if isinstance(other_id, bool) or not isinstance(other_id, int):
         raise ApiError(422, "bad_contact_id", "contact_id must be the id of the contact to merge into this one.")

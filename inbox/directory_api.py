@@ -11,7 +11,7 @@ from connectors.base import N_
 from inbox import directory
 from inbox.auth import api_user, require_roles
 from inbox.db import session
-from inbox.errors import ApiError, get_or_404
+from inbox.errors import ApiError, get_or_404, json_body
 from inbox.models import Contact, Conversation, Customer, CustomerContract, CustomerPhone
 from inbox.serializers import contact_json
 
@@ -48,13 +48,6 @@ def customer_details(customer: Customer) -> dict:
         "contacts": [contact_json(c) for c in contacts],
         "changes": directory.changes_of(customer_id=customer.id),
     }
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "The body must be a JSON object.")
-    return body
 
 
 def _refuse(errors: dict[str, str]):
@@ -151,7 +144,7 @@ def _check_ownership(clean: dict, customer: Customer | None) -> None:
 @require_roles(*WRITERS)
 def create():
     """Add a directory entry (cil required)."""
-    clean, errors = directory.clean_customer(_json_body(), creating=True)
+    clean, errors = directory.clean_customer(json_body(), creating=True)
     if errors:
         _refuse(errors)
     _check_ownership(clean, None)
@@ -166,7 +159,7 @@ def create():
 def edit(customer_id: int):
     """Correct a directory entry; contracts and phones, when given, replace the lists; each change is recorded."""
     customer = get_or_404(Customer, customer_id, "customer")
-    clean, errors = directory.clean_customer(_json_body(), creating=False)
+    clean, errors = directory.clean_customer(json_body(), creating=False)
     if errors:
         _refuse(errors)
     _check_ownership(clean, customer)
@@ -241,7 +234,7 @@ def link(contact_id: int):
     from inbox.contacts_api import contact_details
 
     contact = get_or_404(Contact, contact_id, "contact")
-    body = _json_body()
+    body = json_body()
     customer_id, contract = body.get("customer_id"), body.get("contract")
     if isinstance(customer_id, bool) or not isinstance(customer_id, int):
         raise ApiError(422, "bad_customer_id", "customer_id must be the id of a directory entry.")

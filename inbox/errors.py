@@ -76,6 +76,14 @@ def get_or_404(model, row_id: int, noun: str):
     return row
 
 
+def json_body() -> dict:
+    """The request's JSON object, or a 400 ApiError when the body is not one."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", "The body must be a JSON object.")
+    return body
+
+
 def error_response(status: int, code: str, message: str):
     """A JSON error response."""
     response = jsonify({"error": {"code": code, "message": message}})

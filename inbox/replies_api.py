@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from inbox.access import CONVERSATION_ROLES, require_visible
 from inbox.auth import api_user, require_roles
 from inbox.db import session, utcnow
-from inbox.errors import ApiError, get_or_404
+from inbox.errors import ApiError, get_or_404, json_body
 from inbox.language import LANGUAGES
 from inbox.models import CannedReply, Conversation, User
 from inbox.rendering import REPLY_VARIABLES, MissingValue, TemplateRefused, check, render
@@ -36,13 +36,6 @@ def reply_json(reply: CannedReply) -> dict:
         "active": reply.active,
         "updated_at": iso(reply.updated_at),
     }
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "The body must be a JSON object.")
-    return body
 
 
 def _text(body: dict, name: str, limit: int, required: bool) -> str | None:
@@ -126,7 +119,7 @@ def list_replies():
 def create_reply():
     """Add a canned reply; its text is checked in the sandbox (422 with the reason when refused)."""
     reply = CannedReply(created_by_id=api_user().id, validated=False, active=True)
-    _apply(reply, _json_body(), creating=True)
+    _apply(reply, json_body(), creating=True)
     _clash(reply)
     session().add(reply)
     session().commit()
@@ -138,7 +131,7 @@ def create_reply():
 def update_reply(reply_id: int):
     """Change a canned reply; a changed text is no longer validated."""
     reply = get_or_404(CannedReply, reply_id, "canned reply")
-    _apply(reply, _json_body(), creating=False)
+    _apply(reply, json_body(), creating=False)
     _clash(reply)
     reply.updated_at = utcnow()
     session().commit()

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from inbox.access import CONVERSATION_ROLES, can_see, require_visible, visible_conversations
 from inbox.auth import api_user, require_roles
 from inbox.db import session, utcnow
-from inbox.errors import ApiError, get_or_404
+from inbox.errors import ApiError, get_or_404, json_body
 from inbox.i18n import UI_LANGUAGES
 from inbox.models import Conversation, Note, Notification, User
 from inbox.serializers import iso, user_json
@@ -21,13 +21,6 @@ MENTION_MAX = 20
 VIEWS = ("mine", "unassigned", "team", "all")
 PREFERENCES = {"desktop_notifications": (True, False), "sound": (True, False), "language": UI_LANGUAGES}
 DEFAULT_PREFERENCES = {"desktop_notifications": True, "sound": True, "language": None}
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "The body must be a JSON object.")
-    return body
 
 
 def view_filter(user: User, view: str | None):
@@ -100,7 +93,7 @@ def add_note(conversation_id: int):
 
     user = api_user()
     conversation = _conversation(conversation_id)
-    body = _json_body()
+    body = json_body()
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ApiError(422, "empty_note", "Write the note's text.")
@@ -240,7 +233,7 @@ def get_preferences():
 @require_roles(*CONVERSATION_ROLES, "marketing")
 def put_preferences():
     """Change some of the caller's preferences (desktop notifications, sound, the UI's language)."""
-    body = _json_body()
+    body = json_body()
     unknown = sorted(set(body) - set(PREFERENCES))
     if unknown:
         raise ApiError(400, "bad_request", "Unknown preferences: %(unknown)s.", unknown=", ".join(unknown))
