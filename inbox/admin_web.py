@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from connectors.base import N_
-from inbox import calendars, directory, realtime, sla, supervision
+from inbox import calendars, directory, sla, supervision
 from inbox.business_time import WEEKDAYS
 from inbox.db import session, utcnow
 from inbox.errors import Refusal
@@ -78,10 +78,8 @@ def calendar_page():
 
 def _saved(scope: set[int] | None):
     """Move the running due times of the changed accounts (None: all), commit, announce, and come back."""
-    moved = sla.reschedule(scope)
-    session().flush()
-    realtime.due_times_moved(moved)  # commits
-    flash(gettext("Saved. Due times moved: %(count)s.", count=len(moved)))
+    moved = sla.reschedule_and_announce(scope)
+    flash(gettext("Saved. Due times moved: %(count)s.", count=moved))
     return redirect(url_for("admin_web.calendar_page", year=_year()))
 
 
@@ -99,7 +97,7 @@ def add_holiday_form():
     except (Refusal, ValueError) as refusal:
         session().rollback()
         return _calendar_page(_shown(refusal), 422)
-    return _saved(None if holiday.account_id is None else {holiday.account_id})
+    return _saved(sla.holiday_scope(holiday))
 
 
 @bp.post("/calendar/holidays/<int:holiday_id>/delete")
@@ -110,7 +108,7 @@ def remove_holiday_form(holiday_id: int):
     holiday = session().get(Holiday, holiday_id)
     if holiday is None:
         return _calendar_page(gettext("That holiday was already removed."), 404)
-    scope = None if holiday.account_id is None else {holiday.account_id}
+    scope = sla.holiday_scope(holiday)
     session().delete(holiday)
     session().flush()
     return _saved(scope)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
-from inbox import calendars, realtime, sla, supervision
+from inbox import calendars, sla, supervision
 from inbox.auth import require_roles
 from inbox.db import session, utcnow
 from inbox.errors import ApiError, Refusal, get_or_404, json_body
@@ -14,14 +14,6 @@ from inbox.models import ChannelAccount, Holiday
 
 bp = Blueprint("calendars", __name__, url_prefix="/api/v1")
 READERS = ("supervisor", "admin")
-
-
-def _rescheduled(account_ids: set[int] | None) -> int:
-    """Move the running due times of those accounts (None: all), commit, announce; how many conversations moved."""
-    moved = sla.reschedule(account_ids)
-    session().flush()
-    realtime.due_times_moved(moved)  # commits
-    return len(moved)
 
 
 @bp.get("/channel-accounts")
@@ -46,7 +38,7 @@ def change_account_calendar(account_id: int):
         session().rollback()
         raise refusal.api_error(422, "bad_calendar") from refusal
     result = calendars.account_calendar_json(account)
-    result["rescheduled"] = _rescheduled({account.id})
+    result["rescheduled"] = sla.reschedule_and_announce({account.id})
     return jsonify(result)
 
 
@@ -90,7 +82,7 @@ def add_holiday():
         raise refusal.api_error(422, "bad_holiday") from refusal
     day = calendars.checked_day(body["date"])
     result = calendars.holiday_json(holiday, day)
-    result["rescheduled"] = _rescheduled(_scope(holiday))
+    result["rescheduled"] = sla.reschedule_and_announce(sla.holiday_scope(holiday))
     return jsonify(result), 201
 
 
@@ -99,11 +91,7 @@ def add_holiday():
 def remove_holiday(holiday_id: int):
     """Remove a holiday (the centre opens that day after all)."""
     holiday = get_or_404(Holiday, holiday_id, "holiday")
-    scope = _scope(holiday)
+    scope = sla.holiday_scope(holiday)
     session().delete(holiday)
     session().flush()
-    return jsonify({"id": holiday_id, "rescheduled": _rescheduled(scope)})
-
-
-def _scope(holiday: Holiday) -> set[int] | None:
-    return None if holiday.account_id is None else {holiday.account_id}
+    return jsonify({"id": holiday_id, "rescheduled": sla.reschedule_and_announce(scope)})

@@ -84,6 +84,21 @@ def reschedule(account_ids: set[int] | None = None, now: datetime | None = None)
     return moved
 
 
+def reschedule_and_announce(account_ids: set[int] | None) -> int:
+    """`reschedule`, then commit and announce the moved conversations; returns how many moved."""
+    from inbox import realtime
+
+    moved = reschedule(account_ids)
+    session().flush()
+    realtime.due_times_moved(moved)  # commits
+    return len(moved)
+
+
+def holiday_scope(holiday) -> set[int] | None:
+    """The accounts a holiday closes: its own, or None for every account."""
+    return None if holiday.account_id is None else {holiday.account_id}
+
+
 def _moved(conversation: Conversation, calendar, now: datetime) -> bool:
     """Give a conversation's running timers the due times the calendar gives them now; True if one moved."""
     start = conversation.awaiting_since
