@@ -18,6 +18,7 @@ outside the ORM's unit of work (bench/README.md, "Campaigns": where the time per
 from __future__ import annotations
 
 import logging
+import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -300,55 +301,41 @@ class Sender:
         )
 
 
-def _claim_next(sender: Sender, outcome: Outcome | None, check_status: bool = False) -> tuple[Claimed | None, bool]:
-    """Record the previous outcome and take the next due recipient, in one committed transaction; returns the
-    claim and whether the campaign still runs (read in the same transaction when `check_status`, so that the
-    status check costs no write transaction of its own: nothing is claimed for a paused or cancelled campaign).
-    Recipients who said stop since the audience was read are skipped on the way (the claim's own statement
-    reads the suppression list and records them `skipped`)."""
-    db = session()
-    with write_turn(db.get_bind()):
-        return _claim_in_turn(db, sender, outcome, check_status)
-
-
-def _claim_in_turn(db, sender: Sender, outcome: Outcome | None, check_status: bool) -> tuple[Claimed | None, bool]:
-    connection = db.connection()
-    try:
+def _claim_next(
+    connection, sender: Sender, outcome: Outcome | None, check_status: bool = False
+) -> tuple[Claimed | None, bool]:
+    """Record the previous outcome and take the next due recipient, in one committed transaction on the loop's
+    connection; returns the claim and whether the campaign still runs (read in the same transaction when
+    `check_status`, so that the status check costs no write transaction of its own: nothing is claimed for a
+    paused or cancelled campaign). Recipients who said stop since the audience was read are skipped on the way
+    (the claim's own statement reads the suppression list and records them `skipped`)."""
+    with write_turn(connection.engine), connection.begin():
         if outcome is not None:
             outcome.record(connection)
         if check_status and connection.scalar(_STATUS, {"p_campaign": sender.campaign_id}) != "running":
-            db.commit()
             return None, False
-        keys = {"p_campaign": sender.campaign_id, "p_platform": sender.platform}
-        while True:
-            row = connection.execute(_CLAIM, {**keys, "p_now": utcnow()}).first()
-            if row is None:
-                claimed = None
-                break
-            if row.state == "sending":  # else skipped by the claim (opted out): the next one
-                claimed = Claimed(row.id, row.address, row.variables or {}, row.attempts)
-                if sender.window:
-                    keys = {"p_account": sender.account_id, "p_address": row.address}
-                    claimed.last_inbound_at = connection.scalar(_LAST_INBOUND, keys)
-                break
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
-    return claimed, True
+        return _claim_due(connection, sender), True
 
 
-def _flush(outcome: Outcome | None) -> None:
+def _claim_due(connection, sender: Sender) -> Claimed | None:
+    keys = {"p_campaign": sender.campaign_id, "p_platform": sender.platform}
+    while True:
+        row = connection.execute(_CLAIM, {**keys, "p_now": utcnow()}).first()
+        if row is None:
+            return None
+        if row.state == "sending":  # else skipped by the claim (opted out): the next one
+            claimed = Claimed(row.id, row.address, row.variables or {}, row.attempts)
+            if sender.window:
+                where = {"p_account": sender.account_id, "p_address": row.address}
+                claimed.last_inbound_at = connection.scalar(_LAST_INBOUND, where)
+            return claimed
+
+
+def _flush(connection, outcome: Outcome | None) -> None:
     if outcome is None:
         return
-    db = session()
-    with write_turn(db.get_bind()):
-        try:
-            outcome.record(db.connection())
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
+    with write_turn(connection.engine), connection.begin():
+        outcome.record(connection)
 
 
 @dataclass
@@ -388,17 +375,27 @@ def send_some(campaign_id: int) -> None:
     if sender is None:
         return  # paused or cancelled: resume queues new loops
     recover_interrupted(campaign_id)
-    deadline = time.monotonic() + SLICE_SECONDS
+    with db.get_bind().connect() as connection:  # the loop's own: no pool checkout, ping or reset per send
+        running = _send_slice(connection, sender)
+    if running:
+        _next_slice(campaign_id)
+
+
+def _send_slice(connection, sender: Sender) -> bool:
+    """Claim and send one recipient after another for SLICE_SECONDS; returns whether the campaign still runs."""
+    campaign_id = sender.campaign_id
+    # Loops started together would end their slices together, and all count what is left at the same moment.
+    deadline = time.monotonic() + SLICE_SECONDS * random.uniform(0.75, 1.25)
     checked = progressed = time.monotonic()
     outcome: Outcome | None = None
     told: ratelimit.Sent | None = None  # the last send, told to Redis with the next take (one round trip less)
     try:
         while time.monotonic() < deadline:
             check = time.monotonic() - checked >= STATUS_SECONDS
-            claimed, running = _claim_next(sender, outcome, check)
+            claimed, running = _claim_next(connection, sender, outcome, check)
             outcome = None
             if not running:
-                return
+                return False
             if check:
                 checked = time.monotonic()
             if claimed is None:
@@ -419,8 +416,8 @@ def send_some(campaign_id: int) -> None:
         try:
             ratelimit.flush(told)
         finally:
-            _flush(outcome)
-    _next_slice(campaign_id)
+            _flush(connection, outcome)
+    return True
 
 
 def _next_slice(campaign_id: int) -> None:
@@ -445,7 +442,9 @@ def _next_slice(campaign_id: int) -> None:
                 .values(status="done", finished_at=utcnow())
             )
             db.commit()
-    announce_progress(campaign_id, force=True)
+    # While recipients are pending the loops announce as they go; a count per slice end, forced, would be one
+    # more scan of the campaign under the write lock per loop.
+    announce_progress(campaign_id, force=not left.pending)
 
 
 def _send_one(

@@ -42,7 +42,8 @@ def _skips_and_claims_the_next(client, users, run_jobs):
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        claimed, running = sending._claim_next(sender, None)
+        with engine.connect() as connection:
+            claimed, running = sending._claim_next(connection, sender, None)
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     assert running and claimed.address == "212612345602"
