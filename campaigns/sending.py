@@ -105,8 +105,7 @@ def start(campaign: Campaign) -> None:
     campaign.status = "running"
     campaign.started_at = campaign.started_at or utcnow()
     session().commit()
-    for _ in range(current_app.config["CAMPAIGN_SENDERS"]):
-        jobs.enqueue(send_some, campaign.id)
+    jobs.enqueue_each(send_some, [(campaign.id,)] * current_app.config["CAMPAIGN_SENDERS"])
 
 
 def start_scheduled(campaign_id: int) -> None:
@@ -121,8 +120,7 @@ def resume_running() -> int:
     taken one); claims are atomic, so a loop too many only shares the work."""
     running = session().scalars(select(Campaign.id).where(Campaign.status == "running")).all()
     session().commit()
-    for campaign_id in running:
-        jobs.enqueue(send_some, campaign_id)
+    jobs.enqueue_each(send_some, [(campaign_id,) for campaign_id in running])
     return len(running)
 
 

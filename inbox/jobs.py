@@ -6,7 +6,7 @@ import math
 import random
 
 from flask import current_app
-from rq import Retry, SimpleWorker, get_current_job
+from rq import Queue, Retry, SimpleWorker, get_current_job
 
 from inbox import broker
 
@@ -18,10 +18,22 @@ def backoff_intervals(retries: int, base: float) -> list[int]:
 
 def enqueue(function, *args, retries: int | None = None):
     """Queue a job (a module-level function of ids) with the configured retries and job timeout."""
+    retry = _retry(retries)
+    return broker.queue().enqueue(function, *args, retry=retry, job_timeout=current_app.config["JOB_TIMEOUT"])
+
+
+def _retry(retries: int | None = None) -> Retry | None:
     config = current_app.config
     retries = config["SEND_MAX_RETRIES"] if retries is None else retries
-    retry = Retry(max=retries, interval=backoff_intervals(retries, config["RETRY_BASE_SECONDS"])) if retries else None
-    return broker.queue().enqueue(function, *args, retry=retry, job_timeout=config["JOB_TIMEOUT"])
+    return Retry(max=retries, interval=backoff_intervals(retries, config["RETRY_BASE_SECONDS"])) if retries else None
+
+
+def enqueue_each(function, arguments: list[tuple]) -> list:
+    """Queue one job of `function` per tuple of `arguments`, in one Redis round trip (a pipeline), with the
+    retries and job timeout of `enqueue`."""
+    retry, timeout = _retry(), current_app.config["JOB_TIMEOUT"]
+    prepared = [Queue.prepare_data(function, args, timeout=timeout, retry=retry) for args in arguments]
+    return broker.queue().enqueue_many(prepared)  # RQ writes them all through one pipeline
 
 
 def enqueue_in(seconds: float, function, *args):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 from sqlalchemy import event
 
 from tests.campaigns.test_campaigns import control, graph, prepared  # noqa: F401 (graph: the fixture)
@@ -113,3 +114,32 @@ def test_the_previous_send_is_told_with_the_next_take_in_one_round_trip(app):
         ratelimit.flush(ratelimit.Sent(1, "212600000002", 7, second))
         assert 0 < ratelimit.pair_wait(1, "212600000002") <= 6000
         assert int(broker.connection().get(f"campaigns:sent:7:{second}")) == 2
+
+
+@pytest.mark.parametrize("config_overrides", [{"CAMPAIGN_SENDERS": 12, "SEND_MAX_RETRIES": 2}])
+def test_start_queues_the_campaigns_send_loops_in_one_round_trip(
+    app, client, users, whatsapp_account, run_jobs, monkeypatch
+):
+    import redis
+    import rq
+
+    from inbox import broker
+
+    campaign = prepared(client, users, run_jobs)
+    writes = []  # what each round trip to Redis sends (a pipeline sends all its commands at once)
+    real_send = redis.connection.AbstractConnection.send_packed_command
+    monkeypatch.setattr(
+        redis.connection.AbstractConnection,
+        "send_packed_command",
+        lambda self, command, *args, **kwargs: writes.append(command) or real_send(self, command, *args, **kwargs),
+    )
+    assert control(client, users, campaign["id"], "start").status_code == 200
+    monkeypatch.undo()
+    with app.app_context():
+        connection = broker.connection()
+        queued = [rq.job.Job.fetch(i, connection=connection) for i in broker.queue().get_job_ids()]
+    loops = [job for job in queued if job.func_name == "campaigns.sending.send_some"]
+    assert len(loops) == 12 and {job.args for job in loops} == {(campaign["id"],)}
+    assert {(job.retries_left, job.timeout) for job in loops} == {(2, app.config["JOB_TIMEOUT"])}
+    carrying_jobs = [w for w in writes if b"send_some" in (w if isinstance(w, bytes) else b"".join(w))]
+    assert len(carrying_jobs) == 1
