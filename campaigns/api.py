@@ -14,7 +14,7 @@ from sqlalchemy import case, distinct, func, select
 from campaigns import audience, limits, sending
 from inbox import jobs
 from inbox.auth import api_user, require_roles
-from inbox.db import session, utcnow
+from inbox.db import reading_only, session, utcnow
 from inbox.errors import ApiError, get_or_404, json_body
 from inbox.models import (
     Campaign,
@@ -308,6 +308,7 @@ def _list_counts(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 @bp.get("/campaigns")
+@reading_only
 @require_roles(*ROLES)
 def list_campaigns():
     """Campaigns, newest first, with their counts."""
@@ -317,6 +318,7 @@ def list_campaigns():
 
 
 @bp.get("/campaigns/<int:campaign_id>")
+@reading_only
 @require_roles(*ROLES)
 def get_campaign(campaign_id: int):
     """A campaign with its audience report, progress, outcomes and five rendered messages."""
@@ -383,6 +385,7 @@ def recipient_json(row: CampaignRecipient) -> dict:
 
 
 @bp.get("/campaigns/<int:campaign_id>/recipients")
+@reading_only
 @require_roles(*ROLES)
 def recipients(campaign_id: int):
     """A campaign's recipients, by `state` if given, 500 at a time after `after` (an id)."""
@@ -473,6 +476,7 @@ def _export_rows(campaign: Campaign):
 
 
 @bp.get("/campaigns/<int:campaign_id>/export")
+@reading_only
 @require_roles(*ROLES)
 def export(campaign_id: int):
     """Every recipient with its outcome, as CSV (`format=csv`, the default) or XLSX."""
@@ -509,6 +513,7 @@ def _safe(row: list) -> list:
 
 
 @bp.get("/opt-outs")
+@reading_only
 @require_roles(*ROLES)
 def opt_outs():
     """The suppression list (`format=csv` to export it)."""

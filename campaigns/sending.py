@@ -33,7 +33,7 @@ from connectors import get_connector
 from connectors.base import N_, AccountSettings, OutboundMessage, SendError
 from inbox import broker, jobs
 from inbox.channels import account_settings
-from inbox.db import session, utcnow, write_turn
+from inbox.db import reading, session, utcnow, write_turn
 from inbox.models import Campaign, CampaignRecipient, ContactIdentity, Conversation, OptOut
 from inbox.rendering import MISSING, MissingValue, TemplateRefused, render
 
@@ -594,14 +594,9 @@ def announce_progress(campaign_id: int, force: bool = False) -> None:
         key = f"campaigns:progress:{campaign_id}"
         if not broker.connection().set(key, 1, nx=not force, px=int(PROGRESS_SECONDS * 1000)):
             return
-        with write_turn(session().get_bind()):
+        with reading():  # counting a campaign's rows must not hold the write lock the send loops queue for
             payload = progress(campaign_id)
-            campaign = session().get(Campaign, campaign_id)
-            if campaign is not None:
-                session().refresh(campaign, ["status"])
-            payload["status"] = campaign.status if campaign else None
-            session().commit()
+            payload["status"] = session().scalar(_STATUS, {"p_campaign": campaign_id})
         campaign_event("campaign.progress", payload)
     except Exception:  # progress is a view: a failure here must never stop the sends
-        session().rollback()
         log.exception("could not announce the progress of campaign %s", campaign_id)

@@ -8,11 +8,11 @@ from functools import wraps
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import LoginManager, current_user
 from sqlalchemy import func, select
 
-from inbox.db import session, utcnow
+from inbox.db import session, utcnow, write_turn
 from inbox.errors import ApiError
 from inbox.models import ROLES, ApiToken, User
 
@@ -88,15 +88,23 @@ def api_user() -> User:
         user = user_for_token(token)
         if user is None:
             raise ApiError(401, "unauthorized", "The token is not valid.")
-        session().execute(
-            ApiToken.__table__.update().where(ApiToken.token_hash == _token_hash(token)).values(last_used_at=utcnow())
-        )
+        _record_use(token)
     elif current_user.is_authenticated:
         user = current_user._get_current_object()
     else:
         raise ApiError(401, "unauthorized", "Log in or pass Authorization: Bearer <token>.")
     g.api_user = user
     return user
+
+
+def _record_use(token: str) -> None:
+    used = ApiToken.__table__.update().where(ApiToken.token_hash == _token_hash(token)).values(last_used_at=utcnow())
+    if not g.get("db_reading"):
+        session().execute(used)  # committed with the request's own writes
+        return
+    engine = current_app.extensions["db_engine"]  # a reading view's session does not write: a short one of its own
+    with write_turn(engine), engine.begin() as connection:
+        connection.execute(used)
 
 
 def require_roles(*roles: str):

@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 from datetime import UTC, datetime
+from functools import wraps
 
 from flask import current_app, g
 from sqlalchemy import DateTime, create_engine, event
@@ -44,6 +45,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+READING = "inbox_reading"  # an execution option: this connection only reads (see `reading`)
+
+
 def make_engine(url: str, sqlite_begin: str = "BEGIN IMMEDIATE") -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and (by default) serialised write transactions."""
     if url.startswith("sqlite"):
@@ -69,7 +73,7 @@ def _configure_sqlite(engine: Engine, begin: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql(begin)
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READING) else begin)
 
 
 @contextlib.contextmanager
@@ -97,6 +101,8 @@ def init_app(app) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    reader = engine.execution_options(**{READING: True, "postgresql_readonly": True})
+    app.extensions["db_reader_sessionmaker"] = sessionmaker(bind=reader, expire_on_commit=False)
 
     @app.teardown_appcontext
     def _close_session(_exc):
@@ -108,8 +114,40 @@ def init_app(app) -> None:
 def session() -> Session:
     """The session of the current app context (views and jobs commit it; services never do)."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
+        maker = "db_reader_sessionmaker" if g.get("db_reading") else "db_sessionmaker"
+        g.db_session = current_app.extensions[maker]()
     return g.db_session
+
+
+@contextlib.contextmanager
+def reading():
+    """Within it, `session()` only reads: its transaction begins deferred on SQLite, a snapshot of the WAL that
+    holds no write lock, so that sends and webhook intake go on while it counts or exports; on PostgreSQL it is
+    read-only, so that a write slipped into it fails loudly. The reading session is closed at the end and the
+    session the context had is given back."""
+    outer, was_reading = g.pop("db_session", None), g.get("db_reading", False)
+    g.db_reading = True
+    try:
+        yield
+    finally:
+        g.db_reading = was_reading
+        reader = g.pop("db_session", None)
+        if reader is not None:
+            reader.close()
+        if outer is not None:
+            g.db_session = outer
+
+
+def reading_only(view):
+    """Decorate a view that only reads (above the role check, so that the user is loaded by the reading session
+    too): the whole view runs in `reading()`."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        with reading():
+            return view(*args, **kwargs)
+
+    return wrapper
 
 
 _INSERTS: dict = {}
