@@ -12,7 +12,7 @@ from flask import current_app, g, request
 from flask_login import LoginManager, current_user
 from sqlalchemy import func, select
 
-from inbox.db import session, utcnow, write_turn
+from inbox.db import is_reading, session, utcnow, write_turn
 from inbox.errors import ApiError
 from inbox.models import ROLES, ApiToken, User
 
@@ -99,7 +99,7 @@ def api_user() -> User:
 
 def _record_use(token: str) -> None:
     used = ApiToken.__table__.update().where(ApiToken.token_hash == _token_hash(token)).values(last_used_at=utcnow())
-    if not g.get("db_reading"):
+    if not is_reading():
         session().execute(used)  # committed with the request's own writes
         return
     engine = current_app.extensions["db_engine"]  # a reading view's session does not write: a short one of its own

@@ -138,6 +138,11 @@ def reading():
             g.db_session = outer
 
 
+def is_reading() -> bool:
+    """Whether `session()` is, here, a session that only reads (inside `reading()`)."""
+    return bool(g.get("db_reading"))
+
+
 def reading_only(view):
     """Decorate a view that only reads (above the role check, so that the user is loaded by the reading session
     too): the whole view runs in `reading()`."""
