@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import case, distinct, func, select
 
 from campaigns import audience, limits, sending
-from inbox import jobs
+from inbox import directory, jobs
 from inbox.auth import api_user, require_roles
 from inbox.db import reading_only, session, utcnow
 from inbox.errors import ApiError, get_or_404, json_body
@@ -119,16 +119,38 @@ def _message(body: dict, variables: set[str]) -> tuple[str | None, dict | None]:
     return None, {"name": str(template["name"]), "language": str(template["language"]), "parameters": parameters}
 
 
+def _filters(filters: dict) -> dict:
+    """The directory filters written as the directory keeps its values (sale -> Salé, Key account -> key_account,
+    E-Facture -> e-facture), so that they match; `tags` is a list, every one of which a customer must have."""
+    tags = filters.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise ApiError(422, "bad_audience", "filters.tags is a list of tags.")
+    clean = {k: v for k, v in filters.items() if k != "tags" and v not in (None, "")}
+    for name, value in clean.items():
+        if not isinstance(value, str):
+            raise ApiError(422, "bad_audience", "filters.%(name)s is text.", name=name)
+    try:
+        if clean.get("zone"):
+            clean["zone"] = directory.normalise_zone(clean["zone"])
+        if clean.get("segment"):
+            clean["segment"] = directory.normalise_segment(clean["segment"])
+        if tags:
+            clean["tags"] = sorted({directory.normalise_tag(tag) for tag in tags})
+    except directory.Invalid as refusal:
+        raise refusal.api_error(422, "bad_audience") from refusal
+    return clean
+
+
 def _audience(body: dict) -> tuple[dict, str | None, set[str]]:
     spec = body.get("audience")
     if not isinstance(spec, dict) or (("csv" in spec) == ("filters" in spec)):
         raise ApiError(422, "bad_audience", 'audience is {"csv": "<CSV text>"} or {"filters": {...}}.')
     if "filters" in spec:
         filters = spec["filters"]
-        allowed = {"language", "cil_prefix", "zone", "segment"}
+        allowed = {"language", "cil_prefix", "zone", "segment", "tags"}
         if not isinstance(filters, dict) or set(filters) - allowed:
             raise ApiError(422, "bad_audience", "filters take %(allowed)s.", allowed=", ".join(sorted(allowed)))
-        return {"filters": filters}, None, set(audience.FILTER_VARIABLES)
+        return {"filters": _filters(filters)}, None, set(audience.FILTER_VARIABLES)
     text = spec["csv"]
     if not isinstance(text, str):
         raise ApiError(422, "bad_audience", "audience.csv is the CSV text.")

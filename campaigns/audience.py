@@ -190,9 +190,9 @@ def _addressed(line: int, variables: dict, account_id: int) -> Row:
 
 
 def filter_rows(filters: dict, account_id: int) -> Iterator[Row]:
-    """Contacts reachable on the account (an identity there), narrowed by `language`, `cil_prefix`, `zone` and
-    `segment` (the directory entry they are linked to), streamed in id order."""
-    from inbox.models import Customer
+    """Contacts reachable on the account (an identity there), narrowed by `language`, `cil_prefix`, `zone`,
+    `segment` and `tags` (every one of them; of the directory entry they are linked to), streamed in id order."""
+    from inbox.models import Customer, CustomerTag
 
     query = (
         select(Contact, ContactIdentity.external_id)
@@ -203,6 +203,9 @@ def filter_rows(filters: dict, account_id: int) -> Iterator[Row]:
         query = query.where(Contact.language == filters["language"])
     if filters.get("cil_prefix"):
         query = query.where(Contact.cil.startswith(filters["cil_prefix"], autoescape=True))
+    for tag in filters.get("tags") or ():
+        tagged = select(CustomerTag.id).where(CustomerTag.customer_id == Contact.customer_id, CustomerTag.tag == tag)
+        query = query.where(tagged.exists())
     if filters.get("zone") or filters.get("segment"):
         query = query.join(Customer, Customer.id == Contact.customer_id)
         if filters.get("zone"):

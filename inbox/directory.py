@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from connectors.base import N_
 from inbox.db import session, utcnow
 from inbox.errors import Refusal
-from inbox.models import Contact, ContactChange, Customer, CustomerContract, CustomerPhone
+from inbox.models import Contact, ContactChange, Customer, CustomerContract, CustomerPhone, CustomerTag
 
 # The zones of the utility's area (Rabat-Salé-Témara and around); other zones are accepted as written.
 ZONES = (
@@ -45,6 +45,7 @@ PHONE_PUNCTUATION = re.compile(r"[\s.\-()/]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 CIN = re.compile(r"^[A-Z]{1,2}[0-9]{3,7}$")
 IDENTIFIER = re.compile(r"^[A-Z0-9][A-Z0-9/-]{0,39}$")
+TAG = re.compile(r"^\w[\w '.&+-]{0,39}$")  # letters of any script, digits, and a few joiners
 LIST_SEPARATOR = "|"
 # CSV columns (header names, case-insensitive) and the field each one fills.
 COLUMNS = {
@@ -65,6 +66,10 @@ COLUMNS = {
     "landmark": "landmark",
     "zone": "zone",
     "segment": "segment",
+    "tags": "tags",
+    "tag": "tags",
+    "etiquettes": "tags",
+    "étiquettes": "tags",
 }
 SCALARS = ("cil", "name", "cin", "email", "address", "landmark", "zone", "segment")
 BATCH_SIZE = 500
@@ -79,6 +84,9 @@ NOT_A_MOBILE = N_(
     "%(value)s is not a Moroccan mobile (06… or 07…): write 10 digits such as 06 61 23 45 67, or +212 6 61 23 45 67."
 )
 NOT_A_CIL = N_("%(value)s is not a CIL number: use digits (and letters, - or /), at most 40, without spaces.")
+NOT_A_TAG = N_(
+    "%(value)s is not a tag: letters, digits, spaces and - _ ' . & +, at most 40 characters, tags separated by |."
+)
 NOT_A_CONTRACT = N_("%(value)s is not a contract number: use digits (and letters, - or /), at most 40, without spaces.")
 
 
@@ -156,6 +164,14 @@ def normalise_zone(value: str) -> str:
     return zone
 
 
+def normalise_tag(value: str) -> str:
+    """A tag as stored and matched: single spaces, case folded (E-Facture and e-facture are one tag)."""
+    tag = " ".join((value or "").split()).casefold()
+    if not TAG.match(tag):
+        raise Invalid("invalid_tag", NOT_A_TAG, value=repr(value))
+    return tag
+
+
 def normalise_segment(value: str) -> str:
     """individual or key_account (also written "key account", "grand compte", "particulier")."""
     segment = _SEGMENT_WORDS.get(" ".join((value or "").lower().split()))
@@ -188,12 +204,17 @@ _NORMALISERS: dict[str, Callable[[str], str]] = {
     "zone": normalise_zone,
     "segment": normalise_segment,
 }
-CUSTOMER_FIELDS = (*SCALARS, "contracts", "phones")
+LISTS = {  # the fields that are lists: their normaliser, their rows' model, and the rows' column
+    "contracts": (lambda v: normalise_identifier(v, "contract"), CustomerContract, "number"),
+    "phones": (normalise_phone, CustomerPhone, "number"),
+    "tags": (normalise_tag, CustomerTag, "tag"),
+}
+CUSTOMER_FIELDS = (*SCALARS, *LISTS)
 
 
 def clean_customer(values: dict, creating: bool) -> tuple[dict, dict[str, str]]:
     """The fields of a directory entry checked and normalised: (clean values, {field: sentence} refusals).
-    Strings are trimmed, empty means none; contracts and phones are lists (or `|`-separated text)."""
+    Strings are trimmed, empty means none; contracts, phones and tags are lists (or `|`-separated text)."""
     clean: dict = {}
     errors: dict[str, str] = {}
     for name in sorted(set(values) - set(CUSTOMER_FIELDS)):
@@ -216,10 +237,7 @@ def clean_customer(values: dict, creating: bool) -> tuple[dict, dict[str, str]]:
             clean[name] = _NORMALISERS[name](raw)
         except Invalid as refusal:
             errors[name] = refusal.message
-    for name, normalise in (
-        ("contracts", lambda v: normalise_identifier(v, "contract")),
-        ("phones", normalise_phone),
-    ):
+    for name, (normalise, _model, _column) in LISTS.items():
         if name not in values:
             continue
         items = values[name]
@@ -302,7 +320,7 @@ def cil_taken(cil: str, customer: Customer | None) -> bool:
 
 
 def apply_customer(customer: Customer, clean: dict, source: str, user_id: int | None, merge: bool = False) -> bool:
-    """Write clean values on an entry, recording each changed field; contracts and phones are replaced, or
+    """Write clean values on an entry, recording each changed field; contracts, phones and tags are replaced, or
     only added to when `merge` (the import). The caller checked contract ownership. True when anything changed.
     A new entry (no id yet) is added and recorded once, as `created`."""
     changed = False
@@ -314,21 +332,19 @@ def apply_customer(customer: Customer, clean: dict, source: str, user_id: int | 
             record(name, getattr(customer, name), clean[name], source, user_id, customer=customer)
         setattr(customer, name, clean[name])
         changed = True
-    for name, rows, model in (
-        ("contracts", customer.contracts, CustomerContract),
-        ("phones", customer.phones, CustomerPhone),
-    ):
+    for name, (_normalise, model, column) in LISTS.items():
         if name not in clean:
             continue
-        before = [row.number for row in rows]
+        rows = getattr(customer, name)
+        before = [getattr(row, column) for row in rows]
         wanted = before + [n for n in clean[name] if n not in before] if merge else clean[name]
         if wanted == before:
             continue
-        for row in [row for row in rows if row.number not in wanted]:
+        for row in [row for row in rows if getattr(row, column) not in wanted]:
             rows.remove(row)
-        for number in wanted:
-            if number not in before:
-                rows.append(model(number=number))
+        for value in wanted:
+            if value not in before:
+                rows.append(model(**{column: value}))
         if not new:
             record(name, LIST_SEPARATOR.join(before), LIST_SEPARATOR.join(wanted), source, user_id, customer=customer)
         changed = True
@@ -376,7 +392,7 @@ def _header(line: str) -> tuple[str, list[str]]:
 
 
 def import_customers(binary, user_id: int | None = None, batch_size: int = BATCH_SIZE) -> dict:
-    """Read a CSV of directory entries (a header row, `;` or `,`, several contracts or phones per cell separated
+    """Read a CSV of directory entries (a header row, `;` or `,`, several contracts, phones or tags per cell separated
     by `|`) and upsert them on the CIL, streaming and committing every `batch_size` rows: a job-like task that
     owns its transactions. Returns {created, updated, unchanged, rejected: [{line, cil, reasons}], ...}."""
     db = session()

@@ -22,7 +22,7 @@ MAX_LIMIT = 200
 
 
 def customer_json(customer: Customer) -> dict:
-    """A directory entry with its contracts and phones."""
+    """A directory entry with its contracts, phones and tags."""
     return {
         "id": customer.id,
         "cil": customer.cil,
@@ -35,6 +35,7 @@ def customer_json(customer: Customer) -> dict:
         "segment": customer.segment,
         "contracts": [c.number for c in customer.contracts],
         "phones": [p.number for p in customer.phones],
+        "tags": [t.tag for t in customer.tags],
         "created_at": customer.created_at.isoformat(),
         "updated_at": customer.updated_at.isoformat(),
     }
@@ -157,7 +158,8 @@ def create():
 @bp.patch("/customers/<int:customer_id>")
 @require_roles(*WRITERS)
 def edit(customer_id: int):
-    """Correct a directory entry; contracts and phones, when given, replace the lists; each change is recorded."""
+    """Correct a directory entry; contracts, phones and tags, when given, replace the lists; each change is
+    recorded."""
     customer = get_or_404(Customer, customer_id, "customer")
     clean, errors = directory.clean_customer(json_body(), creating=False)
     if errors:

@@ -169,6 +169,9 @@ class Customer(Base):
     phones: Mapped[list[CustomerPhone]] = relationship(
         order_by="CustomerPhone.id", lazy="selectin", cascade="all, delete-orphan"
     )
+    tags: Mapped[list[CustomerTag]] = relationship(
+        order_by="CustomerTag.id", lazy="selectin", cascade="all, delete-orphan"
+    )
 
 
 class CustomerContract(Base):
@@ -186,6 +189,17 @@ class CustomerPhone(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     number: Mapped[str] = mapped_column(String(32), index=True)  # digits, international form (212...)
+
+
+class CustomerTag(Base):
+    """A marketing tag on a directory entry (e-facture, gros consommateur...), chosen in campaign audiences."""
+
+    __tablename__ = "customer_tags"
+    __table_args__ = (UniqueConstraint("customer_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(40), index=True)  # normalised: single spaces, case folded
 
 
 class Contact(Base):

@@ -181,6 +181,8 @@ function body() {
   } else {
     const filters = {};
     for (const name of ["zone", "segment", "language", "cil_prefix"]) if (form[name].value.trim()) filters[name] = form[name].value.trim();
+    const tags = form.tags.value.split(",").map((tag) => tag.trim()).filter(Boolean);
+    if (tags.length) filters.tags = tags;
     data.audience = { filters };
   }
   if (form.message_kind.value === "text") {

@@ -252,6 +252,10 @@ def test_exports_as_csv_and_xlsx(client, users, whatsapp_account, run_jobs, grap
         ({"audience": {"csv": "nom;montant\nA;1\n"}}, "bad_audience"),
         ({"audience": {"csv": ""}}, "bad_audience"),
         ({"audience": {"filters": {"colour": "red"}}}, "bad_audience"),
+        ({"audience": {"filters": {"tags": "e-facture"}}}, "bad_audience"),  # a list of tags
+        ({"audience": {"filters": {"tags": ["e-facture", "<b>"]}}}, "bad_audience"),
+        ({"audience": {"filters": {"segment": "vip"}}}, "bad_audience"),
+        ({"audience": {"filters": {"zone": 7}}}, "bad_audience"),
         ({"rate_per_second": 500}, "bad_rate"),
         ({"channel": "pigeon"}, "bad_channel"),
         ({"scheduled_at": "2020-01-01T10:00"}, "bad_schedule"),
@@ -351,3 +355,44 @@ def test_the_list_shows_each_campaigns_counts_in_a_constant_number_of_queries(
     statements.clear()
     listing = client.get("/api/v1/campaigns", headers=users.headers("marketing")).get_json()["items"]
     assert len(listing) == 5 and len(statements) == with_two  # not one query per campaign
+
+
+def test_directory_filters_take_the_customers_with_every_tag_and_a_whatsapp_identity(
+    client, users, db, whatsapp_account, run_jobs, graph
+):
+    from inbox.models import Contact, ContactIdentity, Customer, CustomerTag
+
+    def customer(cil, phone, tags, identity=True):
+        entry = Customer(cil=cil, name=f"Client {cil}", tags=[CustomerTag(tag=tag) for tag in tags])
+        contact = Contact(name=f"Prénom{cil} Nom", cil=cil, customer=entry)
+        db.add_all([entry, contact])
+        db.flush()
+        if identity:
+            db.add(ContactIdentity(contact_id=contact.id, account_id=whatsapp_account.id, external_id=phone))
+
+    customer("T-1", "212611000001", ["e-facture", "gros consommateur"])
+    customer("T-2", "212611000002", ["e-facture"])
+    customer("T-3", "212611000003", ["gros consommateur"])
+    customer("T-4", "212611000004", ["e-facture", "gros consommateur"], identity=False)  # not on WhatsApp
+    db.commit()
+
+    def audience_of(tags):
+        campaign = prepared(
+            client, users, run_jobs, text="Bonjour {{ prenom }}", audience={"filters": {"tags": tags}}
+        )
+        rows = client.get(f"/api/v1/campaigns/{campaign['id']}/recipients", headers=users.headers("marketing"))
+        return campaign, sorted(row["address"] for row in rows.get_json()["items"])
+
+    campaign, both = audience_of(["E-Facture", "Gros Consommateur"])  # written as marketing types them
+    assert both == ["212611000001"]
+    assert campaign["audience"]["filters"] == {"tags": ["e-facture", "gros consommateur"]}
+    assert campaign["preview"][0]["text"] == "Bonjour PrénomT-1"
+    assert audience_of(["e-facture"])[1] == ["212611000001", "212611000002"]
+    assert audience_of(["fidèle"])[1] == []
+
+
+def test_directory_filters_are_kept_as_the_directory_writes_its_values(client, users, whatsapp_account):
+    filters = {"zone": "sale", "segment": "Key account", "language": "fr", "cil_prefix": "", "tags": []}
+    response = create(client, users, text="Bonjour {{ prenom }}", audience={"filters": filters})
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert response.get_json()["audience"]["filters"] == {"zone": "Salé", "segment": "key_account", "language": "fr"}

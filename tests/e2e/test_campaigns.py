@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Watched, prefer_language, screenshot, unique_phone
@@ -17,21 +18,28 @@ RECIPIENTS = 12
 DONE_TIMEOUT_MS = 60_000
 
 
-def test_marketing_makes_previews_starts_pauses_resumes_and_watches_a_campaign_finish(service, browser):
+def _marketing_page(service, browser):
+    """A new marketing user's browser context and watched page, logged in, on /campaigns, live."""
     admin = _token(service, ADMIN_EMAIL, ADMIN_PASSWORD)
     _, email = _make_user(service, admin, f"Meryem {secrets.token_hex(2)}", "marketing")
     context = browser.new_context(base_url=service.base_url, viewport={"width": 1440, "height": 1000})
     context.set_default_timeout(15_000)
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/campaigns")  # marketing lands here, never on the inbox
+    prefer_language(page, "en")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    return context, watched, admin
+
+
+def test_marketing_makes_previews_starts_pauses_resumes_and_watches_a_campaign_finish(service, browser):
+    context, watched, _ = _marketing_page(service, browser)
+    page = watched.page
     try:
-        watched = Watched(context.new_page())
-        page = watched.page
-        page.goto("/login")
-        page.fill("input[name=email]", email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/campaigns")  # marketing lands here, never on the inbox
-        prefer_language(page, "en")
-        expect(page.locator("#connection")).to_have_attribute("data-state", "live")
         page.evaluate("window.__sameDocument = true")  # gone if anything reloads the page
 
         phones = [unique_phone() for _ in range(RECIPIENTS)]
@@ -69,6 +77,27 @@ def test_marketing_makes_previews_starts_pauses_resumes_and_watches_a_campaign_f
         assert page.get_attribute("#export-csv", "href").endswith("/export?format=csv")
         screenshot(page, "campaign-done")
         assert page.evaluate("window.__sameDocument") is True
+        assert watched.page_errors == [] and watched.csp_problems() == []
+    finally:
+        context.close()
+
+
+def test_directory_filters_with_tags_typed_in_the_form(service, browser):
+    context, watched, admin = _marketing_page(service, browser)
+    page = watched.page
+    try:
+        name = f"Clients e-facture {secrets.token_hex(2)}"
+        page.fill("#campaign-form input[name=name]", name)
+        page.check("#campaign-form input[name=audience_kind][value=filters]")
+        page.fill("#campaign-form input[name=zone]", "Salé")
+        page.fill("#campaign-form input[name=tags]", " E-Facture ,gros consommateur, ")
+        page.fill("#campaign-form textarea[name=text]", "Bonjour {{ prenom }}, votre e-facture est prête.")
+        screenshot(page, "campaign-filters")
+        page.click("#campaign-form button[type=submit]")
+        expect(page.locator("#campaign-detail")).to_have_attribute("data-ready", "true")
+        listed = requests.get(f"{service.base_url}/api/v1/campaigns", headers=admin, timeout=10).json()["items"]
+        campaign = next(item for item in listed if item["name"] == name)
+        assert campaign["audience"]["filters"] == {"zone": "Salé", "tags": ["e-facture", "gros consommateur"]}
         assert watched.page_errors == [] and watched.csp_problems() == []
     finally:
         context.close()

@@ -88,6 +88,16 @@ def test_email_identifiers_zone_and_segment():
         directory.normalise_segment("vip")
 
 
+def test_tags_are_single_spaced_and_case_folded_in_any_script():
+    assert directory.normalise_tag(" E-Facture ") == "e-facture"
+    assert directory.normalise_tag("Gros   Consommateur") == "gros consommateur"
+    assert directory.normalise_tag("فاتورة إلكترونية") == "فاتورة إلكترونية"
+    for bad in ("", "   ", "x" * 41, "a|b", "<b>", "-lead"):
+        with pytest.raises(directory.Invalid, match="not a tag") as refused:
+            directory.normalise_tag(bad)
+        assert refused.value.code == "invalid_tag"
+
+
 # ---------------------------------------------------------------- import
 
 
@@ -320,6 +330,7 @@ def test_create_and_patch_record_each_field_with_who_and_when(client, users, db)
         ({"cil": "5", "email": "x@"}, 422, "invalid_email"),
         ({"cil": "5", "cin": "12"}, 422, "invalid_cin"),
         ({"cil": "5", "segment": "vip"}, 422, "invalid_segment"),
+        ({"cil": "5", "tags": ["ok", "<script>"]}, 422, "invalid_tags"),
         ({"cil": "5", "colour": "red"}, 422, "unknown_field"),
         ({"cil": "1000001"}, 409, "cil_taken"),
         ({"cil": "5", "contracts": ["C-5002"]}, 409, "contract_taken"),
@@ -331,6 +342,32 @@ def test_bad_entries_are_refused_and_nothing_is_written(body, status, code, clie
     error = assert_error(client.post("/api/v1/customers", json=body, headers=users.headers("agent")), status, code)
     assert len(error["message"]) > 15
     assert counts(db) == before
+
+
+def test_tags_are_created_replaced_by_a_patch_merged_by_an_import_and_recorded(client, users, db):
+    created = client.post(
+        "/api/v1/customers",
+        json={"cil": "3000002", "name": "Nadia", "tags": ["E-Facture", "gros  consommateur", "e-facture"]},
+        headers=users.headers("agent"),
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    customer = created.get_json()
+    assert customer["tags"] == ["e-facture", "gros consommateur"]
+
+    patched = client.patch(
+        f"/api/v1/customers/{customer['id']}", json={"tags": "Coupure Salé"}, headers=users.headers("supervisor")
+    ).get_json()
+    assert patched["tags"] == ["coupure salé"]
+    change = next(c for c in patched["changes"] if c["field"] == "tags")
+    assert (change["old"], change["new"]) == ("e-facture|gros consommateur", "coupure salé")
+
+    csv_text = "cil;tags\n3000002;E-facture|coupure salé\n".encode()
+    report = client.post(
+        "/api/v1/customers/import", data=csv_text, headers={**users.headers("admin"), "Content-Type": "text/csv"}
+    ).get_json()
+    assert (report["updated"], report["rejected_count"]) == (1, 0)
+    again = client.get(f"/api/v1/customers/{customer['id']}", headers=users.headers("agent")).get_json()
+    assert again["tags"] == ["coupure salé", "e-facture"]  # an import adds to the list, as for phones
 
 
 def test_patch_refuses_a_contract_of_another_customer(client, users, db):
