@@ -12,7 +12,8 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import case, distinct, func, select
 
 from campaigns import audience, limits, sending
-from inbox import directory, jobs
+from connectors import get_connector
+from inbox import directory, jobs, media
 from inbox.auth import api_user, require_roles
 from inbox.db import reading_only, session, utcnow
 from inbox.errors import ApiError, get_or_404, json_body
@@ -284,6 +285,7 @@ def campaign_json(campaign: Campaign, details: bool = False) -> dict:
         "started_at": iso(campaign.started_at),
         "finished_at": iso(campaign.finished_at),
         "created_at": iso(campaign.created_at),
+        "file": {k: campaign.file[k] for k in ("filename", "mime_type", "size")} if campaign.file else None,
     }
     if details:
         progress, outcomes = sending.progress(campaign.id), _outcomes(campaign)
@@ -386,6 +388,53 @@ def control(campaign_id: int, action: str):
             campaign.finished_at = utcnow()
         db.commit()
     sending.announce_progress(campaign.id, force=True)
+    return jsonify(campaign_json(campaign, details=True))
+
+
+# ---------------------------------------------------------------- the file sent with the text
+
+
+def _draft_for_file(campaign_id: int) -> Campaign:
+    campaign = session().get(Campaign, campaign_id, with_for_update=True)
+    if campaign is None:
+        raise ApiError(404, "not_found", "No campaign %(id)s.", id=campaign_id)
+    if campaign.status != "draft":
+        raise ApiError(409, "bad_state", "The file of a %(status)s campaign cannot change.", status=campaign.status)
+    return campaign
+
+
+@bp.put("/campaigns/<int:campaign_id>/file")
+@require_roles(*ROLES)
+def put_file(campaign_id: int):
+    """Attach a file or image (multipart `file`) to a draft campaign's text, which becomes its caption."""
+    campaign = _draft_for_file(campaign_id)
+    if not limits.for_account(campaign.account).files:
+        raise ApiError(422, "file_not_allowed", "Campaigns on this channel send texts only.")
+    if campaign.platform_template is not None:
+        raise ApiError(422, "file_not_allowed", "A campaign with an approved template sends no file of its own.")
+    limit = get_connector(campaign.account.platform).MAX_CAPTION_LENGTH
+    if len(campaign.text or "") > limit:
+        raise ApiError(422, "text_too_long", "With a file, the text is a caption of at most %(limit)s characters.",
+                       limit=limit)
+    if "file" not in request.files:
+        raise ApiError(400, "no_file", "Send the file as multipart form data, in a field named file.")
+    try:
+        upload = media.receive(request.files["file"])
+    except media.FileRejected as rejected:
+        raise rejected.api_error(rejected.status, rejected.code) from rejected
+    campaign.file = {"mime_type": upload.mime_type, "filename": upload.filename, "path": upload.path,
+                     "sha256": upload.sha256, "size": upload.size}
+    session().commit()
+    return jsonify(campaign_json(campaign, details=True))
+
+
+@bp.delete("/campaigns/<int:campaign_id>/file")
+@require_roles(*ROLES)
+def delete_file(campaign_id: int):
+    """Send the draft campaign's text alone again."""
+    campaign = _draft_for_file(campaign_id)
+    campaign.file = None
+    session().commit()
     return jsonify(campaign_json(campaign, details=True))
 
 

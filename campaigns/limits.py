@@ -20,6 +20,7 @@ class Limits:
     tags: tuple[str, ...]
     window: bool
     templates: bool
+    files: bool
 
 
 def for_account(account: ChannelAccount) -> Limits:
@@ -32,4 +33,5 @@ def for_account(account: ChannelAccount) -> Limits:
         tags=connector.CAMPAIGN_TAGS,
         window=connector.CAMPAIGN_WINDOW,
         templates=connector.SENDS_TEMPLATES,
+        files=connector.CAMPAIGN_FILES,
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -30,10 +30,11 @@ from sqlalchemy import bindparam, case, func, or_, select, update
 
 from campaigns import audience, limits, ratelimit
 from connectors import get_connector
-from connectors.base import N_, AccountSettings, OutboundMessage, SendError
+from connectors.base import N_, AccountSettings, OutboundFile, OutboundMessage, SendError
 from inbox import broker, jobs
 from inbox.channels import account_settings
 from inbox.db import reading, session, utcnow, write_turn
+from inbox.media import media_root
 from inbox.models import Campaign, CampaignRecipient, ContactIdentity, Conversation, OptOut
 from inbox.rendering import MISSING, MissingValue, TemplateRefused, render
 
@@ -45,6 +46,7 @@ PROGRESS_SECONDS = 1.0  # campaign.progress at most this often per campaign, wha
 MAX_ATTEMPTS = 5  # rate-limited sends of one recipient before it is failed
 HOLD_SECONDS = 1.0  # a claimed row waits this long at most for the account (slow-down) or the person (pair rule)
 FINAL_CODES = {"131047", "131026"}
+UPLOAD_KEPT_SECONDS = 29 * 24 * 3600  # Meta keeps an uploaded media id 30 days
 OPTED_OUT = audience.OPTED_OUT
 INTERRUPTED = N_(
     "The worker stopped during this send: it may or may not have reached the customer. "
@@ -277,6 +279,7 @@ class Sender:
     tag: str | None = None
     window: bool = False  # the connector decides on the person's last message (Messenger's 24 hours)
     daily_cap: int | None = None
+    file: OutboundFile | None = None  # with the platform's id (`_uploaded_file`): uploaded once for the campaign
 
     @classmethod
     def load(cls, campaign: Campaign) -> Sender:
@@ -297,6 +300,22 @@ class Sender:
             window=allowed.window,
             daily_cap=allowed.daily_cap,
         )
+
+
+def _uploaded_file(campaign: Campaign) -> OutboundFile:
+    """The campaign's file as the platform knows it: uploaded by the first loop that needs it, its id shared with
+    the others through Redis for as long as the platform keeps it (two loops starting together may both upload:
+    harmless). A failed upload raises SendError: the job fails and RQ tries it again later."""
+    stored = campaign.file
+    file = OutboundFile(str(media_root() / stored["path"]), stored["mime_type"], stored["filename"])
+    key = f"campaigns:file:{campaign.id}:{stored['sha256']}"
+    platform_id = broker.connection().get(key)
+    if platform_id is None:
+        platform_id = get_connector(campaign.account.platform).upload(account_settings(campaign.account), file)
+        broker.connection().set(key, platform_id, ex=UPLOAD_KEPT_SECONDS)
+    elif isinstance(platform_id, bytes):
+        platform_id = platform_id.decode()
+    return replace(file, platform_id=platform_id)
 
 
 def _claim_next(
@@ -372,6 +391,8 @@ def send_some(campaign_id: int) -> None:
         db.commit()
     if sender is None:
         return  # paused or cancelled: resume queues new loops
+    if campaign.file:  # the platform is called outside the write turn: an upload may take seconds
+        sender.file = _uploaded_file(campaign)
     recover_interrupted(campaign_id)
     with db.get_bind().connect() as connection:  # the loop's own: no pool checkout, ping or reset per send
         running = _send_slice(connection, sender)
@@ -514,7 +535,8 @@ def _outbound(sender: Sender, claimed: Claimed) -> OutboundMessage:
         spec = {"name": sender.template["name"], "language": sender.template["language"], "parameters": values}
         return OutboundMessage(to=claimed.address, template=spec, ref=ref, **first)
     columns = sender.columns if variables.keys() <= sender.columns else sender.columns | set(variables)
-    return OutboundMessage(to=claimed.address, text=render(sender.text, variables, columns), ref=ref, **first)
+    text = render(sender.text, variables, columns)
+    return OutboundMessage(to=claimed.address, text=text, file=sender.file, ref=ref, **first)
 
 
 def _unanswered(error: SendError) -> bool:

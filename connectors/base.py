@@ -82,9 +82,12 @@ class AccountSettings:
 
 @dataclass(frozen=True)
 class OutboundFile:
+    """A file to send; `platform_id` when the platform already has it (`upload`): sent by reference, not again."""
+
     path: str
     mime_type: str
     filename: str
+    platform_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,8 @@ class Connector:
     SENDS_TEMPLATES: bool = False
     # Whether the platform shows tappable choices (OutboundMessage.choices): self-service needs them.
     CHOICES: bool = False
+    # Whether a campaign may carry a file: uploaded once (`upload`), then sent by its id to every recipient.
+    CAMPAIGN_FILES: bool = False
     # Campaigns: sends per second allowed by default on an account (None: the CAMPAIGN_MAX_RATE setting), the
     # sends allowed in any 24 hours (None: no such cap), the purposes a campaign may declare to reach people
     # outside the reply window, and whether campaign sends depend on the person's last message (the window).
@@ -234,6 +239,10 @@ class Connector:
     def send(self, account: AccountSettings, message: OutboundMessage) -> SendResult:
         """Send one message; raises SendError."""
         return self.client.send(account, message)
+
+    def upload(self, account: AccountSettings, file: OutboundFile) -> str:
+        """Give the platform a file once, for many sends (`OutboundFile.platform_id`); raises SendError."""
+        return self.client.upload(account, file)
 
     def fetch_media(self, account: AccountSettings, media_ref: str) -> FetchedMedia:
         """Start downloading a file the platform announced; raises SendError."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import and_, exists, or_, select
@@ -262,21 +261,21 @@ def check_reply_mode(conversation: Conversation, mode: str, target: Message | No
 
 def _uploaded_attachment(message: Message) -> str:
     """Store the request's file on the message; returns the message type it makes."""
-    upload = request.files["file"]
-    mime = media.base_type(upload.mimetype)
-    if mime not in media.UPLOAD_TYPES:
-        raise ApiError(415, "unsupported_file", "Files of type %(mime)s cannot be sent.", mime=mime)
-    kind = mime.split("/")[0]
-    limit = media.UPLOAD_LIMITS.get(kind, current_app.config["MEDIA_MAX_BYTES"])
     try:
-        path, sha, size = media.store(iter(lambda: upload.stream.read(64 * 1024), b""), limit)
+        upload = media.receive(request.files["file"])
     except media.FileRejected as rejected:
-        raise rejected.api_error(413, "file_too_large") from rejected
-    filename = Path(upload.filename or "file").name[:300]
+        raise rejected.api_error(rejected.status, rejected.code) from rejected
     message.attachments.append(
-        Attachment(mime_type=mime, filename=filename, size=size, sha256=sha, path=path, state="ready")
+        Attachment(
+            mime_type=upload.mime_type,
+            filename=upload.filename,
+            size=upload.size,
+            sha256=upload.sha256,
+            path=upload.path,
+            state="ready",
+        )
     )
-    return kind if kind in ("image", "video", "audio") else "document"
+    return upload.kind
 
 
 @bp.post("/conversations/<int:conversation_id>/messages")

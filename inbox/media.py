@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -52,7 +53,41 @@ TOO_LARGE = N_("the file is larger than %(size)s MiB")
 
 
 class FileRejected(Refusal):
-    """A file that is too large or of a type that is not accepted."""
+    """A file that is too large or of a type that is not accepted; `status` and `code` for the API's answer."""
+
+    def __init__(self, message: str, /, status: int = 413, code: str = "file_too_large", **params):
+        super().__init__(message, **params)
+        self.status, self.code = status, code
+
+
+UNSUPPORTED = N_("Files of type %(mime)s cannot be sent.")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file received from a person, stored under MEDIA_DIR."""
+
+    mime_type: str
+    filename: str
+    path: str
+    sha256: str
+    size: int
+
+    @property
+    def kind(self) -> str:
+        """The message type it makes: image, video, audio or document."""
+        kind = self.mime_type.split("/")[0]
+        return kind if kind in ("image", "video", "audio") else "document"
+
+
+def receive(upload) -> Upload:
+    """Store a file sent in a request (a werkzeug FileStorage) if the platforms take its type and size."""
+    mime = base_type(upload.mimetype)
+    if mime not in UPLOAD_TYPES:
+        raise FileRejected(UNSUPPORTED, status=415, code="unsupported_file", mime=mime)
+    limit = UPLOAD_LIMITS.get(mime.split("/")[0], current_app.config["MEDIA_MAX_BYTES"])
+    path, sha, size = store(iter(lambda: upload.stream.read(64 * 1024), b""), limit)
+    return Upload(mime, Path(upload.filename or "file").name[:300], path, sha, size)
 
 
 def base_type(mime_type: str | None) -> str:
@@ -88,9 +123,14 @@ def store(chunks, max_bytes: int, check=None) -> tuple[str, str, int]:
     return relative, sha, size
 
 
+def media_root() -> Path:
+    """The folder of the stored files (MEDIA_DIR)."""
+    return Path(current_app.config["MEDIA_DIR"])
+
+
 def absolute_path(attachment: Attachment) -> Path:
     """Where an attachment's bytes are."""
-    return Path(current_app.config["MEDIA_DIR"]) / attachment.path
+    return media_root() / attachment.path
 
 
 def schedule_fetches(attachment_ids: list[int]) -> None:

@@ -652,6 +652,8 @@ class Campaign(Base):
     platform_template: Mapped[dict | None] = mapped_column(JSON)  # {name, language, parameters: [column...]}
     # A Messenger message tag declared for people outside the 24-hour window (None: they are skipped).
     tag: Mapped[str | None] = mapped_column(String(40))
+    # An optional file or image sent with the text (its caption), stored under MEDIA_DIR like attachments.
+    file: Mapped[dict | None] = mapped_column(JSON)  # {mime_type, filename, path, sha256, size}
     rate_per_second: Mapped[float] = mapped_column(default=80.0)
     audience: Mapped[dict | None] = mapped_column(JSON)  # {"filters": {...}} or {"csv": true, "columns": [...]}
     audience_report: Mapped[dict | None] = mapped_column(JSON)  # rows read, bad rows, duplicates, opted out

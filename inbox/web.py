@@ -109,6 +109,7 @@ def _campaign_account(account, allowed) -> dict:
         "max_rate": f"{allowed.rate:g}",
         "tags": " ".join(allowed.tags),
         "templates": allowed.templates,
+        "files": allowed.files,
     }
 
 

@@ -2,7 +2,7 @@
 // approved template), its audience report and preview before anything is sent, the controls, and a live
 // progress bar fed by campaign.progress over Socket.IO (no reload), outcomes, interrupted sends, exports.
 
-import { get, post } from "./api.js";
+import { get, post, request } from "./api.js";
 import { autoText, el } from "./dom.js";
 import { t } from "./i18n.js";
 import { connectLive } from "./live.js";
@@ -16,6 +16,7 @@ const TEXT = {
   noCampaigns: t("No campaign yet."),
   noInterrupted: t("No interrupted send."),
   noBadRows: t("No bad row."),
+  withFile: (name, kib) => t("Sent with the file {name} ({kib} KiB), the text as its caption.", { name, kib }),
   resend: t("Resend"),
   resent: t("Resent"),
   chooseCsv: t("Choose a CSV file."),
@@ -138,6 +139,7 @@ function drawAccount() {
   const templatesOffered = Boolean(option?.dataset.templates);
   document.getElementById("template-choice").hidden = !templatesOffered;
   if (!templatesOffered) form.message_kind.value = "text";
+  document.getElementById("file-choice").hidden = !option?.dataset.files;
 }
 
 async function loadTemplates() {
@@ -199,7 +201,20 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   dom.error.hidden = true;
   try {
-    const campaign = await post("/api/v1/campaigns", { json: body() });
+    let campaign = await post("/api/v1/campaigns", { json: body() });
+    const file = form.message_kind.value === "text" && !document.getElementById("file-choice").hidden && form.file.files[0];
+    if (file) {
+      const upload = new FormData();
+      upload.append("file", file);
+      try {
+        campaign = await request(`/api/v1/campaigns/${campaign.id}/file`, { method: "PUT", form: upload });
+      } catch (error) {
+        // The file was refused: no draft is left behind without it (fix the file, then create the campaign again).
+        await post(`/api/v1/campaigns/${campaign.id}/cancel`).catch(() => {});
+        await loadList();
+        throw error;
+      }
+    }
     form.reset();
     csvText = null;
     csvColumns = [];
@@ -256,6 +271,9 @@ function drawDetail(campaign) {
     : [el("tr", { class: "board-empty" }, el("td", { colspan: 2 }, TEXT.noBadRows))]));
   dom.preview.replaceChildren(...(campaign.preview || []).map((item) => el("li", {},
     el("span", { class: "campaign-address", dir: "ltr" }, item.address), " ", autoText("span", item.text))));
+  const file = document.getElementById("campaign-file");
+  file.hidden = !campaign.file;
+  file.textContent = campaign.file ? TEXT.withFile(campaign.file.filename, Math.ceil(campaign.file.size / 1024)) : "";
   drawProgress({ counts: campaign.progress?.counts || {}, ...campaign.progress, status: campaign.status });
   const outcomes = campaign.outcomes || {};
   figures(dom.outcomes, [["sent", campaign.counts?.sent], ["delivered", outcomes.delivered], ["read", outcomes.read],

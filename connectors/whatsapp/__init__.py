@@ -12,6 +12,7 @@ class WhatsAppConnector(Connector):
     MAX_CAPTION_LENGTH = 1024
     CHOICES = True  # interactive reply buttons and lists
     SENDS_TEMPLATES = True
+    CAMPAIGN_FILES = True  # a media id serves every send for 30 days
     PHONE_ADDRESSES = True
 
     def reply_refusal(self, last_inbound_at, now, mode=DIRECT):

@@ -257,15 +257,24 @@ def _upload_media(client: heyoo.WhatsApp, file: OutboundFile) -> dict:
     return response.json()
 
 
+def upload(account: AccountSettings, file: OutboundFile) -> str:
+    """Upload a file once; its media id serves many sends (Meta keeps it 30 days); raises SendError."""
+    return _uploaded_id(_client(account), file)
+
+
+def _uploaded_id(client: heyoo.WhatsApp, file: OutboundFile) -> str:
+    media_id = _call(_upload_media, client, file).get("id")
+    if not media_id:
+        raise SendError("upload", UPLOAD_REFUSED, retryable=True)
+    return media_id
+
+
 def send(account: AccountSettings, message: OutboundMessage) -> SendResult:
-    """Upload the file if any, then send the message; raises SendError."""
+    """Upload the file if any (unless it has the platform's id already), then send the message; raises SendError."""
     client = _client(account)
     media_id = None
     if message.file is not None:
-        uploaded = _call(_upload_media, client, message.file)
-        media_id = uploaded.get("id")
-        if not media_id:
-            raise SendError("upload", UPLOAD_REFUSED, retryable=True)
+        media_id = message.file.platform_id or _uploaded_id(client, message.file)
     body = _call(client.send_custom_json, _payload(message, media_id))
     try:
         return SendResult(external_id=body["messages"][0]["id"])

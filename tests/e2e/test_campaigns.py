@@ -82,6 +82,34 @@ def test_marketing_makes_previews_starts_pauses_resumes_and_watches_a_campaign_f
         context.close()
 
 
+def test_a_campaign_with_an_image_chosen_in_the_form_is_sent(service, browser):
+    context, watched, _ = _marketing_page(service, browser)
+    page = watched.page
+    try:
+        phones = [unique_phone() for _ in range(2)]
+        name = f"Affiche {secrets.token_hex(2)}"
+        page.fill("#campaign-form input[name=name]", name)
+        audience = f"phone;prenom\n+{phones[0]};A\n+{phones[1]};B".encode()
+        page.set_input_files(
+            "#campaign-form input[name=csv]", files=[{"name": "a.csv", "mimeType": "text/csv", "buffer": audience}]
+        )
+        page.fill("#campaign-form textarea[name=text]", "Bonjour {{ prenom }}, voici les horaires de l'agence.")
+        page.set_input_files(
+            "#campaign-form input[name=file]",
+            files=[{"name": "horaires.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"\0" * 2048}],
+        )
+        page.click("#campaign-form button[type=submit]")
+        detail = page.locator("#campaign-detail")
+        expect(detail).to_have_attribute("data-ready", "true")
+        expect(page.locator("#campaign-file")).to_contain_text("horaires.png")
+        page.click("#do-start")
+        expect(detail).to_have_attribute("data-status", "done", timeout=DONE_TIMEOUT_MS)
+        expect(page.locator("#outcomes dd[data-figure=sent]")).to_have_text("2")
+        assert watched.page_errors == [] and watched.csp_problems() == []
+    finally:
+        context.close()
+
+
 def test_directory_filters_with_tags_typed_in_the_form(service, browser):
     context, watched, admin = _marketing_page(service, browser)
     page = watched.page

@@ -80,6 +80,8 @@ EXPECTED = {
     ("POST", "/api/v1/campaigns"): CAMPAIGNS,
     ("GET", "/api/v1/campaigns/{campaign_id}"): CAMPAIGNS,
     ("POST", "/api/v1/campaigns/{campaign_id}/{action}"): CAMPAIGNS,
+    ("PUT", "/api/v1/campaigns/{campaign_id}/file"): CAMPAIGNS,
+    ("DELETE", "/api/v1/campaigns/{campaign_id}/file"): CAMPAIGNS,
     ("GET", "/api/v1/campaigns/{campaign_id}/recipients"): CAMPAIGNS,
     ("POST", "/api/v1/campaigns/{campaign_id}/recipients/{recipient_id}/resend"): CAMPAIGNS,
     ("GET", "/api/v1/campaigns/{campaign_id}/export"): CAMPAIGNS,
