@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import case, distinct, func, select
 
-from campaigns import audience, limits, sending
+from campaigns import audience, limits, optout, sending
 from connectors import get_connector
 from inbox import directory, jobs, media
 from inbox.auth import api_user, require_roles
@@ -25,6 +25,7 @@ from inbox.models import (
     Conversation,
     DeliveryReceipt,
     OptOut,
+    StopWord,
 )
 from inbox.rendering import MissingValue, TemplateRefused, check, render
 from inbox.serializers import iso, shown_failure
@@ -608,3 +609,55 @@ def opt_outs():
         response.headers["Content-Disposition"] = 'attachment; filename="opt-outs.csv"'
         return response
     return jsonify({"items": items})
+
+
+# ---------------------------------------------------------------- the stop and start words
+
+
+def stop_word_json(row: StopWord) -> dict:
+    return {"id": row.id, "word": row.word, "action": row.action}
+
+
+@bp.get("/stop-words")
+@reading_only
+@require_roles(*ROLES)
+def stop_words():
+    """The messages that, alone, opt their sender out of campaigns (`stop`) or back in (`start`)."""
+    rows = session().scalars(select(StopWord).order_by(StopWord.action.desc(), StopWord.word))
+    return jsonify({"items": [stop_word_json(row) for row in rows]})
+
+
+@bp.post("/stop-words")
+@require_roles(*ROLES)
+def add_stop_word():
+    """Add a word, kept as messages are compared with it (lower case, no accents or punctuation)."""
+    body = json_body()
+    action = body.get("action", "stop")
+    if action not in ("stop", "start"):
+        raise ApiError(422, "bad_word", "action is stop or start.")
+    word = optout.normalise(body.get("word")) if isinstance(body.get("word"), str) else ""
+    if not word or len(word) > optout.MAX_WORDS_LENGTH:
+        raise ApiError(
+            422, "bad_word", "word is a message of 1 to %(limit)s letters, as a customer writes it.",
+            limit=optout.MAX_WORDS_LENGTH,
+        )
+    db = session()
+    if db.scalar(select(StopWord.id).where(StopWord.word == word)) is not None:
+        raise ApiError(409, "word_exists", "%(word)s is already in the list.", word=word)
+    row = StopWord(word=word, action=action)
+    db.add(row)
+    db.commit()
+    return jsonify(stop_word_json(row)), 201
+
+
+@bp.delete("/stop-words/<int:word_id>")
+@require_roles(*ROLES)
+def delete_stop_word(word_id: int):
+    """Take a word off the list: from now on that message is an ordinary one."""
+    db = session()
+    row = db.get(StopWord, word_id)
+    if row is None:
+        raise ApiError(404, "not_found", "No stop word %(id)s.", id=word_id)
+    db.delete(row)
+    db.commit()
+    return "", 204

@@ -11,7 +11,8 @@ from sqlalchemy import delete, select
 from inbox.db import insert_ignoring_conflicts, session, utcnow
 from inbox.models import OptOut, StopWord
 
-# Shipped at first start; admins edit the list (the table stop_words).
+# Shipped at first start; marketing and admins edit the list (/api/v1/stop-words).
+MAX_WORDS_LENGTH = 40  # a longer message is a sentence, never a stop word
 DEFAULT_WORDS = {
     "stop": "stop",
     "stop svp": "stop",
@@ -72,7 +73,7 @@ def seed_stop_words() -> int:
 def action_for(text: str | None) -> str | None:
     """`stop` or `start` when the whole message is one of the list's words, else None."""
     words = normalise(text)
-    if not words or len(words) > 40:
+    if not words or len(words) > MAX_WORDS_LENGTH:
         return None
     return session().scalar(select(StopWord.action).where(StopWord.word == words))
 

@@ -396,3 +396,31 @@ def test_directory_filters_are_kept_as_the_directory_writes_its_values(client, u
     response = create(client, users, text="Bonjour {{ prenom }}", audience={"filters": filters})
     assert response.status_code == 202, response.get_data(as_text=True)
     assert response.get_json()["audience"]["filters"] == {"zone": "Salé", "segment": "key_account", "language": "fr"}
+
+
+def test_marketing_edits_the_stop_words_and_the_opt_out_follows_the_list(
+    client, users, db, whatsapp_account, post_webhook, run_jobs, graph
+):
+    from inbox.models import OptOut
+
+    headers = users.headers("marketing")
+    added = client.post("/api/v1/stop-words", json={"word": "Halte, svp !"}, headers=headers)
+    assert added.status_code == 201 and added.get_json()["word"] == "halte svp" and added.get_json()["action"] == "stop"
+    assert_error(client.post("/api/v1/stop-words", json={"word": "HALTE svp"}, headers=headers), 409, "word_exists")
+    for body in ({"word": "?!"}, {"word": "x" * 41}, {"word": 7}, {"word": "pause", "action": "later"}):
+        assert_error(client.post("/api/v1/stop-words", json=body, headers=headers), 422, "bad_word")
+    listed = client.get("/api/v1/stop-words", headers=headers).get_json()["items"]
+    assert {"word": "halte svp", "action": "stop"} in [{"word": i["word"], "action": i["action"]} for i in listed]
+    assert {"word": "start", "action": "start"} in [{"word": i["word"], "action": i["action"]} for i in listed]
+
+    stop_from(post_webhook, "212612345601", "Halte svp", 1)
+    run_jobs()
+    assert db.query(OptOut).filter_by(address="212612345601").count() == 1
+    db.rollback()
+
+    arret = next(i for i in listed if i["word"] == "arret")
+    assert client.delete(f"/api/v1/stop-words/{arret['id']}", headers=headers).status_code == 204
+    assert_error(client.delete(f"/api/v1/stop-words/{arret['id']}", headers=headers), 404, "not_found")
+    stop_from(post_webhook, "212612345602", "Arrêt", 2)  # an ordinary message now
+    run_jobs()
+    assert db.query(OptOut).filter_by(address="212612345602").count() == 0
