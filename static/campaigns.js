@@ -17,6 +17,8 @@ const TEXT = {
   noInterrupted: t("No interrupted send."),
   noBadRows: t("No bad row."),
   withFile: (name, kib) => t("Sent with the file {name} ({kib} KiB), the text as its caption.", { name, kib }),
+  wordActions: { stop: t("stop"), start: t("start") },
+  removeWord: (word) => t("Remove {word}", { word }),
   resend: t("Resend"),
   resent: t("Resent"),
   chooseCsv: t("Choose a CSV file."),
@@ -381,7 +383,47 @@ function connect() {
   });
 }
 
+// ---------------------------------------------------------------- the stop and start words
+
+const wordForm = document.getElementById("stop-word-form");
+const wordList = document.getElementById("stop-word-list");
+
+async function loadStopWords() {
+  try {
+    const { items } = await get("/api/v1/stop-words");
+    wordList.replaceChildren(...items.map((item) => el("li", { dataset: { word: item.word, action: item.action } },
+      autoText("span", item.word), " ", el("span", { class: "chip-size" }, TEXT.wordActions[item.action]),
+      el("button", { type: "button", class: "chip-remove", "aria-label": TEXT.removeWord(item.word),
+        onclick: () => removeStopWord(item.id) }, "×"))));
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function removeStopWord(id) {
+  dom.error.hidden = true;
+  try {
+    await request(`/api/v1/stop-words/${id}`, { method: "DELETE" });
+    await loadStopWords();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+wordForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  dom.error.hidden = true;
+  try {
+    await post("/api/v1/stop-words", { json: { word: wordForm.word.value, action: wordForm.action.value } });
+    wordForm.reset();
+    await loadStopWords();
+  } catch (error) {
+    showError(error);
+  }
+});
+
 root.dataset.loaded = "true";
+loadStopWords();
 loadList();
 loadTemplates();
 drawColumns();

@@ -131,6 +131,30 @@ def test_directory_filters_with_tags_typed_in_the_form(service, browser):
         context.close()
 
 
+def test_marketing_adds_and_removes_a_stop_word_on_the_page(service, browser):
+    context, watched, _ = _marketing_page(service, browser)
+    page = watched.page
+    try:
+        words = page.locator("#stop-word-list li")
+        expect(page.locator('#stop-word-list li[data-word="baraka"]')).to_have_count(1)  # the shipped list
+        word = f"halte {secrets.token_hex(2)}"
+        page.fill("#stop-word-form input[name=word]", f"  {word.upper()} !")
+        page.click("#stop-word-form button[type=submit]")
+        added = page.locator(f'#stop-word-list li[data-word="{word}"]')
+        expect(added).to_have_attribute("data-action", "stop")
+        count = words.count()
+        page.fill("#stop-word-form input[name=word]", word)  # already listed: the page says so
+        page.click("#stop-word-form button[type=submit]")
+        expect(page.locator("#campaign-error")).to_contain_text("already in the list")
+        added.locator("button").click()
+        expect(added).to_have_count(0)
+        expect(words).to_have_count(count - 1)
+        screenshot(page, "campaign-stop-words")
+        assert watched.page_errors == [] and watched.csp_problems() == []
+    finally:
+        context.close()
+
+
 def test_an_agent_cannot_open_the_campaigns_page(agent):
     answer = agent.page.goto("/campaigns")
     assert answer.status == 403
