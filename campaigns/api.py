@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -423,8 +424,7 @@ def put_file(campaign_id: int):
         upload = media.receive(request.files["file"])
     except media.FileRejected as rejected:
         raise rejected.api_error(rejected.status, rejected.code) from rejected
-    campaign.file = {"mime_type": upload.mime_type, "filename": upload.filename, "path": upload.path,
-                     "sha256": upload.sha256, "size": upload.size}
+    campaign.file = asdict(upload)  # mime_type, filename, path (under MEDIA_DIR), sha256, size
     session().commit()
     return jsonify(campaign_json(campaign, details=True))
 
@@ -654,10 +654,6 @@ def add_stop_word():
 @require_roles(*ROLES)
 def delete_stop_word(word_id: int):
     """Take a word off the list: from now on that message is an ordinary one."""
-    db = session()
-    row = db.get(StopWord, word_id)
-    if row is None:
-        raise ApiError(404, "not_found", "No stop word %(id)s.", id=word_id)
-    db.delete(row)
-    db.commit()
+    session().delete(get_or_404(StopWord, word_id, "stop word"))
+    session().commit()
     return "", 204

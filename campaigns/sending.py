@@ -309,12 +309,11 @@ def _uploaded_file(campaign: Campaign) -> OutboundFile:
     stored = campaign.file
     file = OutboundFile(str(media_root() / stored["path"]), stored["mime_type"], stored["filename"])
     key = f"campaigns:file:{campaign.id}:{stored['sha256']}"
-    platform_id = broker.connection().get(key)
-    if platform_id is None:
-        platform_id = get_connector(campaign.account.platform).upload(account_settings(campaign.account), file)
-        broker.connection().set(key, platform_id, ex=UPLOAD_KEPT_SECONDS)
-    elif isinstance(platform_id, bytes):
-        platform_id = platform_id.decode()
+    cached = broker.connection().get(key)
+    if cached is not None:
+        return replace(file, platform_id=cached.decode())
+    platform_id = get_connector(campaign.account.platform).upload(account_settings(campaign.account), file)
+    broker.connection().set(key, platform_id, ex=UPLOAD_KEPT_SECONDS)
     return replace(file, platform_id=platform_id)
 
 

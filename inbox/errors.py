@@ -61,6 +61,7 @@ NOT_FOUND = {
     "holiday": N_("No holiday %(id)s."),
     "message": N_("No message %(id)s."),
     "proposal": N_("No proposal %(id)s."),
+    "stop word": N_("No stop word %(id)s."),
     "team": N_("No team %(id)s."),
     "user": N_("No user %(id)s."),
 }

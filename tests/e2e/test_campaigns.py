@@ -36,6 +36,16 @@ def _marketing_page(service, browser):
     return context, watched, admin
 
 
+def _fill_campaign(page, name: str, csv_lines: list[str], text: str) -> None:
+    """The new-campaign form: its name, a CSV audience chosen as a file, and the text."""
+    page.fill("#campaign-form input[name=name]", name)
+    audience = "\n".join(csv_lines).encode()
+    page.set_input_files(
+        "#campaign-form input[name=csv]", files=[{"name": "audience.csv", "mimeType": "text/csv", "buffer": audience}]
+    )
+    page.fill("#campaign-form textarea[name=text]", text)
+
+
 def test_marketing_makes_previews_starts_pauses_resumes_and_watches_a_campaign_finish(service, browser):
     context, watched, _ = _marketing_page(service, browser)
     page = watched.page
@@ -45,13 +55,8 @@ def test_marketing_makes_previews_starts_pauses_resumes_and_watches_a_campaign_f
         phones = [unique_phone() for _ in range(RECIPIENTS)]
         lines = ["phone;prenom"] + [f"+{phone};Client{index}" for index, phone in enumerate(phones)] + ["12;Bad"]
         name = f"Coupure {secrets.token_hex(2)}"
-        page.fill("#campaign-form input[name=name]", name)
-        page.set_input_files(
-            "#campaign-form input[name=csv]",
-            files=[{"name": "audience.csv", "mimeType": "text/csv", "buffer": "\n".join(lines).encode()}],
-        )
+        _fill_campaign(page, name, lines, "Bonjour {{ prenom }}, coupure demain de 9 h à 12 h.")
         expect(page.locator("#campaign-columns")).to_contain_text("{{ prenom }}")
-        page.fill("#campaign-form textarea[name=text]", "Bonjour {{ prenom }}, coupure demain de 9 h à 12 h.")
         page.fill("#campaign-form input[name=rate]", "1")  # slow enough to pause in the middle
         page.click("#campaign-form button[type=submit]")
 
@@ -87,13 +92,8 @@ def test_a_campaign_with_an_image_chosen_in_the_form_is_sent(service, browser):
     page = watched.page
     try:
         phones = [unique_phone() for _ in range(2)]
-        name = f"Affiche {secrets.token_hex(2)}"
-        page.fill("#campaign-form input[name=name]", name)
-        audience = f"phone;prenom\n+{phones[0]};A\n+{phones[1]};B".encode()
-        page.set_input_files(
-            "#campaign-form input[name=csv]", files=[{"name": "a.csv", "mimeType": "text/csv", "buffer": audience}]
-        )
-        page.fill("#campaign-form textarea[name=text]", "Bonjour {{ prenom }}, voici les horaires de l'agence.")
+        lines = ["phone;prenom", f"+{phones[0]};A", f"+{phones[1]};B"]
+        _fill_campaign(page, f"Affiche {secrets.token_hex(2)}", lines, "Bonjour {{ prenom }}, voici les horaires.")
         page.set_input_files(
             "#campaign-form input[name=file]",
             files=[{"name": "horaires.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"\0" * 2048}],
